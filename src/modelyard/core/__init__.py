@@ -1,0 +1,1 @@
+"""Frozen value types with no I/O: artifact references, lineage graphs, schema, statistics, manifests."""
