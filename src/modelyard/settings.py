@@ -52,3 +52,12 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def find_project_dir(start: str | Path = ".") -> Path:
+    """The nearest folder at or above ``start`` holding ``pipeline.yaml`` or ``.modelyard/``; else ``start``."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pipeline.yaml").is_file() or (folder / HOME_DIR_NAME).is_dir():
+            return folder
+    return here

@@ -1,0 +1,40 @@
+# The two set-up commands (see README): `make demo` and `make test`. Both build .venv from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo-project
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(BIN)/yard init $(DEMO_DIR) --example penguins
+	cd $(DEMO_DIR) && ../$(BIN)/yard run
+	@echo
+	@echo "Run it again (every step is reused):  cd $(DEMO_DIR) && ../$(BIN)/yard run"
+	cd $(DEMO_DIR) && ../$(BIN)/yard lineage penguins
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
+
+test: install-dev lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install-dev
+	$(BIN)/python benchmarks/engine_overhead.py
+	$(BIN)/python benchmarks/import_time.py
+	$(BIN)/python benchmarks/tracking_vs_mlflow.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

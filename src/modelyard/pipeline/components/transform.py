@@ -1,0 +1,52 @@
+"""transform: fit the feature transform on the train split; it travels inside the model package."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelyard.errors import UsageError, did_you_mean
+from modelyard.pipeline.component import component
+from modelyard.pipeline.context import StepContext
+
+
+class TransformParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    exclude: list[str] = Field(default_factory=list)
+    numeric: list[str] | None = None
+    categorical: list[str] | None = None
+    scale: str = "zscore"
+    impute_numeric: str = "mean"
+    impute_categorical: str = "most_frequent"
+    max_categories: int = Field(default=50, ge=1)
+
+
+def feature_columns(contract: object, label: str, exclude: list[str]) -> dict[str, str]:
+    """Raw input columns (name -> type) the model reads: the schema minus the label and excluded columns."""
+    names = [column.name for column in contract.columns]  # type: ignore[attr-defined]
+    for name in [label, *exclude]:
+        if name not in names:
+            raise UsageError(f"column '{name}' is not in the schema", hint=did_you_mean(name, names))
+    return {
+        column.name: column.type
+        for column in contract.columns  # type: ignore[attr-defined]
+        if column.name != label and column.name not in exclude
+    }
+
+
+@component(inputs={"dataset": "dataset", "schema": "schema"}, outputs={"transform": "transform"},
+           params=TransformParams)
+def transform(ctx: StepContext) -> None:
+    """Analyze the train split once and freeze the results in transform.json."""
+    from modelyard.data.schema_io import read_schema_yaml
+    from modelyard.features.transform import TransformSpec, fit_transform
+
+    params: TransformParams = ctx.params
+    contract = read_schema_yaml(ctx.input("schema").path / "schema.yaml")
+    columns = feature_columns(contract, params.label, params.exclude)
+    spec = TransformSpec.from_params(params.model_dump(exclude={"label", "exclude"}, exclude_none=True),
+                                     columns=columns)
+    fitted = fit_transform(ctx.input("dataset").path / "train.parquet", spec)
+    ctx.write_json("transform", "transform.json", fitted.to_dict())
+    ctx.set_properties("transform", features_out=len(fitted.feature_names_out), label=params.label)
