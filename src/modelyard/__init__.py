@@ -28,7 +28,23 @@ _LAZY = {
     "Settings": "modelyard.settings",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [
+    "Pipeline",
+    "Settings",
+    "__version__",
+    "active_run",
+    "component",
+    "end_run",
+    "load_model",
+    "load_pipeline",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "set_tag",
+    "start_run",
+]
 
 if TYPE_CHECKING:
     from modelyard.pipeline.component import component

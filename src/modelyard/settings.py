@@ -30,9 +30,7 @@ class Settings:
         return self.project_dir / HOME_DIR_NAME
 
     @classmethod
-    def for_project(
-        cls, project_dir: str | Path = ".", env: Mapping[str, str] | None = None
-    ) -> Settings:
+    def for_project(cls, project_dir: str | Path = ".", env: Mapping[str, str] | None = None) -> Settings:
         """Settings for a project folder; ``MODELYARD_DB``/``MODELYARD_STORE``/``MODELYARD_WORKERS`` override."""
         env = os.environ if env is None else env
         project = Path(project_dir).resolve()

@@ -19,8 +19,9 @@ EXAMPLES = ("penguins",)
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("run")(run)
-    db = typer.Typer(help="The metadata database: create or migrate it.\n\nExample: yard db upgrade",
-                     no_args_is_help=True)
+    db = typer.Typer(
+        help="The metadata database: create or migrate it.\n\nExample: yard db upgrade", no_args_is_help=True
+    )
     db.command("upgrade")(db_upgrade)
     db.command("current")(db_current)
     app.add_typer(db, name="db")
@@ -47,8 +48,7 @@ def init(
         raise UsageError(f"{target} is not empty", hint="choose a new folder or pass --force")
     source = resources.files("modelyard") / "examples" / example
     with resources.as_file(source) as folder:
-        shutil.copytree(folder, target, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".modelyard"))
+        shutil.copytree(folder, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".modelyard"))
     settings = Settings.for_project(target)
     store = MetadataStore.open(settings.db_url, create=True)
     store.close()
@@ -64,8 +64,9 @@ def init(
 
 def run(
     ctx: typer.Context,
-    pipeline: str = typer.Option("pipeline.yaml", "--pipeline", "-p",
-                                 help="Pipeline file: YAML, or Python as file.py:attribute."),
+    pipeline: str = typer.Option(
+        "pipeline.yaml", "--pipeline", "-p", help="Pipeline file: YAML, or Python as file.py:attribute."
+    ),
     resume: str | None = typer.Option(None, "--resume", help="Continue a failed or interrupted run (its id)."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Steps to run at once."),
     json_out: bool = typer.Option(False, "--json", help="Print the run report as JSON (no live display)."),
@@ -112,11 +113,23 @@ def _observer(json_out: bool):  # type: ignore[no-untyped-def]
 
 def _report_json(report) -> dict:  # type: ignore[no-untyped-def]
     return {
-        "run_id": report.run_id, "pipeline": report.pipeline, "status": report.status,
-        "seconds": round(report.seconds, 3), "reused": report.reused,
-        "steps": [{"name": s.name, "component": s.component, "state": s.state, "seconds": s.seconds,
-                   "note": s.note, "error": s.error, "execution_id": s.execution_id}
-                  for s in report.steps.values()],
+        "run_id": report.run_id,
+        "pipeline": report.pipeline,
+        "status": report.status,
+        "seconds": round(report.seconds, 3),
+        "reused": report.reused,
+        "steps": [
+            {
+                "name": s.name,
+                "component": s.component,
+                "state": s.state,
+                "seconds": s.seconds,
+                "note": s.note,
+                "error": s.error,
+                "execution_id": s.execution_id,
+            }
+            for s in report.steps.values()
+        ],
     }
 
 
@@ -147,8 +160,11 @@ def _print_outputs(report, settings) -> None:  # type: ignore[no-untyped-def]
             for name, ref in execution.outputs.items():
                 if ref.type in ("model",):
                     console.print(f"  model ({execution.step}.{name}): {artifacts.local_path(ref.digest)}")
-                path = artifacts.local_path(ref.digest) / "report.html" if ref.type in ("statistics", "anomalies") \
+                path = (
+                    artifacts.local_path(ref.digest) / "report.html"
+                    if ref.type in ("statistics", "anomalies")
                     else None
+                )
                 if path is not None and path.is_file():
                     console.print(f"  report ({execution.step}.{name}): {path}")
         for step in report.steps.values():

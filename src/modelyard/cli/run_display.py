@@ -23,8 +23,14 @@ STYLE = {
     StepState.CANCELLED: "red",
 }
 SYMBOL = {
-    StepState.PENDING: "·", StepState.RUNNING: "▶", StepState.DONE: "✓", StepState.REUSED: "↺",
-    StepState.FAILED: "✗", StepState.SKIPPED: "–", StepState.NOT_RUN: "·", StepState.RETRYING: "↻",
+    StepState.PENDING: "·",
+    StepState.RUNNING: "▶",
+    StepState.DONE: "✓",
+    StepState.REUSED: "↺",
+    StepState.FAILED: "✗",
+    StepState.SKIPPED: "–",
+    StepState.NOT_RUN: "·",
+    StepState.RETRYING: "↻",
     StepState.CANCELLED: "✗",
 }
 

@@ -18,8 +18,7 @@ def register(app: typer.Typer) -> None:
     runs.command("list")(runs_list)
     runs.command("show")(runs_show)
     app.add_typer(runs, name="runs")
-    artifacts = typer.Typer(help="Stored artifacts.\n\nExample: yard artifacts list --type model",
-                            no_args_is_help=True)
+    artifacts = typer.Typer(help="Stored artifacts.\n\nExample: yard artifacts list --type model", no_args_is_help=True)
     artifacts.command("list")(artifacts_list)
     app.add_typer(artifacts, name="artifacts")
     models = typer.Typer(help="The model registry.\n\nExample: yard models show penguins", no_args_is_help=True)
@@ -30,8 +29,21 @@ def register(app: typer.Typer) -> None:
 
 
 def _run_dict(run: Any) -> dict[str, Any]:
-    return {k: getattr(run, k) for k in ("id", "kind", "name", "pipeline", "experiment", "status", "started_at",
-                                         "ended_at", "error", "parent_run_id")}
+    return {
+        k: getattr(run, k)
+        for k in (
+            "id",
+            "kind",
+            "name",
+            "pipeline",
+            "experiment",
+            "status",
+            "started_at",
+            "ended_at",
+            "error",
+            "parent_run_id",
+        )
+    }
 
 
 def runs_list(
@@ -55,8 +67,14 @@ def runs_list(
         duration = (run.ended_at - run.started_at) if run.ended_at and run.started_at else None
         if duration is not None and hasattr(duration, "total_seconds"):
             duration = duration.total_seconds()
-        table.add_row(run.id, run.kind, run.pipeline or run.name or "", _status(run.status), when(run.started_at),
-                      seconds(duration))
+        table.add_row(
+            run.id,
+            run.kind,
+            run.pipeline or run.name or "",
+            _status(run.status),
+            when(run.started_at),
+            seconds(duration),
+        )
     console.print(table if runs else "no runs yet: try 'yard run'")
 
 
@@ -79,8 +97,15 @@ def runs_show(
         executions = store.list_executions(run.id)
         params, metrics, tags = store.get_params(run.id), store.latest_metrics(run.id), store.get_tags(run.id)
     if json_out:
-        emit_json({**_run_dict(run), "params": params, "metrics": metrics, "tags": tags,
-                   "executions": [_execution_dict(e) for e in executions]})
+        emit_json(
+            {
+                **_run_dict(run),
+                "params": params,
+                "metrics": metrics,
+                "tags": tags,
+                "executions": [_execution_dict(e) for e in executions],
+            }
+        )
         return
     console.print(f"run [bold]{run.id}[/] · {run.kind} · {run.pipeline or run.name or ''} · {_status(run.status)}")
     if run.error:
@@ -89,21 +114,46 @@ def runs_show(
         table = Table("step", "component", "status", "wall", "cpu", "peak mem", "outputs")
         for e in executions:
             outs = ", ".join(f"{k}={ref.digest[:10]}" for k, ref in e.outputs.items())
-            table.add_row(e.step, e.component, _status(e.status), seconds(e.wall_seconds), seconds(e.cpu_seconds),
-                          size(e.peak_memory_bytes), outs)
+            table.add_row(
+                e.step,
+                e.component,
+                _status(e.status),
+                seconds(e.wall_seconds),
+                seconds(e.cpu_seconds),
+                size(e.peak_memory_bytes),
+                outs,
+            )
         console.print(table)
     for title, values in (("params", params), ("metrics", metrics), ("tags", tags)):
         if values:
-            console.print(f"[bold]{title}[/]: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())),
-                          highlight=False)
+            console.print(
+                f"[bold]{title}[/]: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())), highlight=False
+            )
 
 
 def _execution_dict(e: Any) -> dict[str, Any]:
-    fields = ("id", "step", "component", "status", "params", "code_fingerprint", "cache_key", "started_at",
-              "ended_at", "cpu_seconds", "peak_memory_bytes", "wall_seconds", "error", "cached_from", "attempts")
-    return {**{k: getattr(e, k, None) for k in fields},
-            "inputs": {k: _ref_dict(r) for k, r in e.inputs.items()},
-            "outputs": {k: _ref_dict(r) for k, r in e.outputs.items()}}
+    fields = (
+        "id",
+        "step",
+        "component",
+        "status",
+        "params",
+        "code_fingerprint",
+        "cache_key",
+        "started_at",
+        "ended_at",
+        "cpu_seconds",
+        "peak_memory_bytes",
+        "wall_seconds",
+        "error",
+        "cached_from",
+        "attempts",
+    )
+    return {
+        **{k: getattr(e, k, None) for k in fields},
+        "inputs": {k: _ref_dict(r) for k, r in e.inputs.items()},
+        "outputs": {k: _ref_dict(r) for k, r in e.outputs.items()},
+    }
 
 
 def _ref_dict(ref: Any) -> dict[str, Any]:
@@ -150,8 +200,10 @@ def _resolve_target(store: Any, target: str) -> tuple[int, str]:
         return matches[0].id, f"artifact {matches[0].digest[:12]}"
     if len(matches) > 1:
         raise UsageError(f"digest prefix '{target}' matches {len(matches)} artifacts", hint="give more characters")
-    raise NotFound(f"no model or artifact '{target}'",
-                   hint="give a model name (penguins, penguins@champion, penguins/1.0.0), an artifact id or a digest")
+    raise NotFound(
+        f"no model or artifact '{target}'",
+        hint="give a model name (penguins, penguins@champion, penguins/1.0.0), an artifact id or a digest",
+    )
 
 
 def lineage(
@@ -183,12 +235,14 @@ def _node_label(node: Any) -> str:
             text = f"[cyan]file[/] {props.get('uri', '')} sha256:{props.get('digest', '')}"
         return text
     status = props.get("status", "")
-    return f"[magenta]step {props.get('step', node.label)}[/] ({props.get('component', '')}, {status}, " \
-           f"run {props.get('run_id', '')})"
+    return (
+        f"[magenta]step {props.get('step', node.label)}[/] ({props.get('component', '')}, {status}, "
+        f"run {props.get('run_id', '')})"
+    )
 
 
 def _grow(branch: Tree, graph: Any, key: str, downstream: bool, seen: set[str]) -> None:
-    for nxt in (graph.children(key) if downstream else graph.parents(key)):
+    for nxt in graph.children(key) if downstream else graph.parents(key):
         node = graph.nodes[nxt]
         child = branch.add(_node_label(node) + (" (see above)" if nxt in seen else ""))
         if nxt not in seen:
@@ -205,15 +259,25 @@ def models_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
         rows = []
         for name in store.list_registered_models():
             versions = store.list_model_versions(name)
-            rows.append({"name": name, "versions": len(versions),
-                         "latest": versions[-1].version if versions else None, "aliases": store.aliases(name)})
+            rows.append(
+                {
+                    "name": name,
+                    "versions": len(versions),
+                    "latest": versions[-1].version if versions else None,
+                    "aliases": store.aliases(name),
+                }
+            )
     if json_out:
         emit_json(rows)
         return
     table = Table("model", "versions", "latest", "aliases")
     for row in rows:
-        table.add_row(row["name"], str(row["versions"]), row["latest"] or "",
-                      ", ".join(f"{a}={v}" for a, v in sorted(row["aliases"].items())))
+        table.add_row(
+            row["name"],
+            str(row["versions"]),
+            row["latest"] or "",
+            ", ".join(f"{a}={v}" for a, v in sorted(row["aliases"].items())),
+        )
     console.print(table if rows else "no models registered yet")
 
 
@@ -243,5 +307,8 @@ def models_show(
         table.add_row(v.version, v.digest[:12], v.run_id or "", when(v.created_at), tagged)
     console.print(table)
     for move in history:
-        console.print(f"  {when(move.at)} {move.alias}: {move.from_version or '—'} -> {move.to_version or '—'} "
-                      f"by {move.actor}: {move.reason}", highlight=False)
+        console.print(
+            f"  {when(move.at)} {move.alias}: {move.from_version or '—'} -> {move.to_version or '—'} "
+            f"by {move.actor}: {move.reason}",
+            highlight=False,
+        )

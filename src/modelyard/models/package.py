@@ -32,7 +32,15 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from modelyard.errors import DataError, Location, NotFound, PluginNotFound, StoreError, UsageError, did_you_mean
+from modelyard.errors import (
+    DataError,
+    Location,
+    NotFound,
+    PluginNotFound,
+    StoreError,
+    UsageError,
+    did_you_mean,
+)
 from modelyard.features.transform import FittedTransform
 from modelyard.models.signature import check_records, normalize_signature
 
@@ -194,9 +202,7 @@ def save_package(
     payload = {
         TRANSFORM_FILE: _json_bytes(transform.to_dict()),
         ESTIMATOR_FILE: pickle.dumps(estimator, protocol=_PICKLE_PROTOCOL),
-        REQUIREMENTS_FILE: (
-            f"scikit-learn=={libraries['sklearn']}\nnumpy=={libraries['numpy']}\n".encode()
-        ),
+        REQUIREMENTS_FILE: (f"scikit-learn=={libraries['sklearn']}\nnumpy=={libraries['numpy']}\n".encode()),
     }
     manifest = {
         "format": FORMAT,
@@ -251,7 +257,10 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path} is not a modelyard model package (its manifest has no format '{FORMAT}')")
     version = manifest.get("format_version")
     if not isinstance(version, int) or version < 1:
-        raise DataError(f"{MANIFEST_FILE} has an invalid format_version {version!r}", where=Location(file=str(manifest_path)))
+        raise DataError(
+            f"{MANIFEST_FILE} has an invalid format_version {version!r}",
+            where=Location(file=str(manifest_path)),
+        )
     if version > FORMAT_VERSION:
         raise UsageError(
             f"the package at {path} has format_version {version}; this modelyard reads up to {FORMAT_VERSION}",

@@ -180,7 +180,7 @@ def check_records(
     None; fields the signature does not know, such as the label, are dropped). Raises ValidationFailed
     listing every offence when any record breaks the contract.
     """
-    if isinstance(records, Mapping) or isinstance(records, str | bytes) or not isinstance(records, Sequence):
+    if isinstance(records, Mapping | str | bytes) or not isinstance(records, Sequence):
         raise UsageError(
             f"expected a list of records, got a {type(records).__name__}",
             hint="wrap a single record in a list: [record]",

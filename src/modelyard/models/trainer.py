@@ -72,8 +72,7 @@ def build_estimator(class_path: str, params: Mapping[str, Any], *, seed: int | N
     """
     if not isinstance(class_path, str) or "." not in class_path.strip(".") or " " in class_path:
         raise UsageError(
-            f"estimator must be a dotted class path like 'sklearn.linear_model.LogisticRegression', "
-            f"got {class_path!r}"
+            f"estimator must be a dotted class path like 'sklearn.linear_model.LogisticRegression', got {class_path!r}"
         )
     if not isinstance(params, Mapping):
         raise UsageError(f"estimator parameters must be a mapping, got a {type(params).__name__}")
@@ -83,8 +82,9 @@ def build_estimator(class_path: str, params: Mapping[str, Any], *, seed: int | N
     if cls is None:
         raise UsageError(
             f"module '{module_name}' has no '{class_name}'",
-            hint=did_you_mean(class_name, [n for n in _public_names(module) if n[:1].isupper()] or
-                              _public_names(module)),
+            hint=did_you_mean(
+                class_name, [n for n in _public_names(module) if n[:1].isupper()] or _public_names(module)
+            ),
         )
     if not inspect.isclass(cls) or not hasattr(cls, "fit"):
         raise UsageError(f"'{class_path}' is not an estimator class (it needs a fit method)")
@@ -95,8 +95,7 @@ def build_estimator(class_path: str, params: Mapping[str, Any], *, seed: int | N
         close = did_you_mean(unknown[0], valid) or ""
         listing = "valid parameters: " + ", ".join(valid)
         raise UsageError(
-            f"{cls.__name__} has no parameter{'s' if len(unknown) > 1 else ''} "
-            + ", ".join(f"'{u}'" for u in unknown),
+            f"{cls.__name__} has no parameter{'s' if len(unknown) > 1 else ''} " + ", ".join(f"'{u}'" for u in unknown),
             hint=f"{close}; {listing}" if close.startswith("did you mean") else listing,
         )
     kwargs = dict(params)
@@ -147,9 +146,7 @@ def _importances(estimator: Any) -> tuple[list[float], str] | None:
     return None
 
 
-def fit_estimator(
-    estimator: Any, X: Any, y: Any, *, feature_names: Sequence[str] | None = None
-) -> dict[str, Any]:
+def fit_estimator(estimator: Any, X: Any, y: Any, *, feature_names: Sequence[str] | None = None) -> dict[str, Any]:
     """Fit ``estimator`` on the feature matrix ``X`` and labels ``y``; return what a run should record.
 
     The result holds ``training_seconds``, ``n_samples``, ``n_features``, ``warnings`` (e.g. a solver
@@ -168,9 +165,7 @@ def fit_estimator(
         raise DataError("no training rows", hint="the training split is empty")
     missing = _missing_labels(y)
     if missing:
-        raise DataError(
-            f"the label has {missing} missing value(s)", hint="drop unlabeled rows before training"
-        )
+        raise DataError(f"the label has {missing} missing value(s)", hint="drop unlabeled rows before training")
     if feature_names is not None and len(feature_names) != X.shape[1]:
         raise UsageError(f"{len(feature_names)} feature names for {X.shape[1]} features")
     with warnings.catch_warnings(record=True) as caught:
@@ -192,8 +187,7 @@ def fit_estimator(
     found = _importances(estimator)
     if found is not None:
         values, kind = found
-        result["feature_importances"] = (
-            dict(zip(feature_names, values, strict=True)) if feature_names is not None else values
-        )
+        named = feature_names is not None and len(feature_names) == len(values)
+        result["feature_importances"] = dict(zip(feature_names, values, strict=True)) if named else values
         result["importance_kind"] = kind
     return result

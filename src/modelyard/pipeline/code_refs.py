@@ -77,9 +77,7 @@ def load_object(ref: str, *, base_dir: Path) -> Any:
         return getattr(module, attr)
     except AttributeError:
         public = [name for name in vars(module) if not name.startswith("_")]
-        raise UsageError(
-            f"'{attr}' is not defined in {module_name}", hint=did_you_mean(attr, public)
-        ) from None
+        raise UsageError(f"'{attr}' is not defined in {module_name}", hint=did_you_mean(attr, public)) from None
 
 
 def fingerprint_ref(ref: str, *, base_dir: Path) -> str:

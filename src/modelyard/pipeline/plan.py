@@ -108,7 +108,10 @@ def _params(definition: PipelineDefinition, name: str, step: StepSpec, comp: Com
 
 
 def _inputs(
-    definition: PipelineDefinition, name: str, step: StepSpec, comp: ComponentDef,
+    definition: PipelineDefinition,
+    name: str,
+    step: StepSpec,
+    comp: ComponentDef,
     components: dict[str, ComponentDef],
 ) -> dict[str, tuple[str, str]]:
     wired: dict[str, tuple[str, str]] = {}
@@ -117,13 +120,15 @@ def _inputs(
         if input_name not in comp.inputs:
             raise PipelineDefinitionError(
                 f"component '{step.component}' has no input '{input_name}'",
-                where=where, hint=did_you_mean(input_name, comp.inputs),
+                where=where,
+                hint=did_you_mean(input_name, comp.inputs),
             )
         upstream, output = ref.split(".")
         if upstream not in components:
             others = [other for other in components if other != name]
             raise PipelineDefinitionError(
-                f"input '{input_name}' refers to unknown step '{upstream}'", where=where,
+                f"input '{input_name}' refers to unknown step '{upstream}'",
+                where=where,
                 hint=did_you_mean(upstream, others),
             )
         produced = components[upstream].outputs
@@ -143,8 +148,9 @@ def _inputs(
 
 
 def _producers_hint(wanted: ArtifactType, components: dict[str, ComponentDef]) -> str | None:
-    options = [f"{step}.{out}" for step, comp in components.items() for out, kind in comp.outputs.items()
-               if kind == wanted]
+    options = [
+        f"{step}.{out}" for step, comp in components.items() for out, kind in comp.outputs.items() if kind == wanted
+    ]
     return ("outputs of that type: " + ", ".join(options)) if options else None
 
 
@@ -159,17 +165,21 @@ def _condition(
     where = definition.where(("steps", name, "when"), step=name)
     if len(parts) != 3:
         raise PipelineDefinitionError(
-            f"'when: {step.when}' must be STEP.OUTPUT.PROPERTY", where=where, hint="e.g. when: evaluate.blessing.blessed"
+            f"'when: {step.when}' must be STEP.OUTPUT.PROPERTY",
+            where=where,
+            hint="e.g. when: evaluate.blessing.blessed",
         )
     upstream, output, prop = parts
     if upstream not in components or upstream == name:
         raise PipelineDefinitionError(
-            f"'when' refers to unknown step '{upstream}'", where=where,
+            f"'when' refers to unknown step '{upstream}'",
+            where=where,
             hint=did_you_mean(upstream, [other for other in components if other != name]),
         )
     if output not in components[upstream].outputs:
         raise PipelineDefinitionError(
-            f"step '{upstream}' has no output '{output}'", where=where,
+            f"step '{upstream}' has no output '{output}'",
+            where=where,
             hint=did_you_mean(output, components[upstream].outputs),
         )
     return Condition(upstream, output, prop, negate)
@@ -218,6 +228,6 @@ def _find_cycle(remaining: dict[str, set[str]]) -> list[str]:
     while True:
         node = sorted(remaining[node])[0]
         if node in seen:
-            return [*path[seen[node]:], node]
+            return [*path[seen[node] :], node]
         seen[node] = len(path)
         path.append(node)

@@ -34,15 +34,29 @@ def _size(path: Path) -> int:
 
 
 def record_reuse(
-    store: Any, *, run_id: str, planned: PlannedStep, cached: Any, fingerprint: str, key: str,
-    params: dict[str, Any], inputs: dict[str, ArtifactRef], environment: dict[str, Any], context_ids: list[int],
+    store: Any,
+    *,
+    run_id: str,
+    planned: PlannedStep,
+    cached: Any,
+    fingerprint: str,
+    key: str,
+    params: dict[str, Any],
+    inputs: dict[str, ArtifactRef],
+    environment: dict[str, Any],
+    context_ids: list[int],
 ) -> int:
     """A reused step still gets an execution in this run, linked to the same outputs, so lineage stays whole."""
     execution_id = store.create_execution(
-        run_id=run_id, step=planned.name, component=planned.spec.component, params=params,
-        code_fingerprint=fingerprint, cache_key=key,
+        run_id=run_id,
+        step=planned.name,
+        component=planned.spec.component,
+        params=params,
+        code_fingerprint=fingerprint,
+        cache_key=key,
         input_digests={name: ref.digest for name, ref in inputs.items()},
-        environment=environment, status="cached",
+        environment=environment,
+        status="cached",
     )
     store.add_events(
         execution_id,
@@ -56,7 +70,12 @@ def record_reuse(
 
 
 def record_outcome(
-    store: Any, *, execution_id: int, planned: PlannedStep, outcome: StepOutcome, attempts: int,
+    store: Any,
+    *,
+    execution_id: int,
+    planned: PlannedStep,
+    outcome: StepOutcome,
+    attempts: int,
     context_ids: list[int],
 ) -> dict[str, ArtifactRef]:
     """Artifacts and output events of a finished step, then its status and resource use."""

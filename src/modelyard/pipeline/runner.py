@@ -105,11 +105,21 @@ class LocalRunner:
                         delay = item.planned.spec.retry_backoff * (2 ** (item.attempt - 1))
                         item.attempt += 1
                         retry_at[item.planned.name] = (time.monotonic() + delay, item)
-                        self._set(report, item.planned.name, StepState.RETRYING,
-                                  note=f"{outcome.error} — retry in {delay:.1f}s")
+                        self._set(
+                            report,
+                            item.planned.name,
+                            StepState.RETRYING,
+                            note=f"{outcome.error} — retry in {delay:.1f}s",
+                        )
                         continue
-                    produced = record_outcome(store, execution_id=item.execution_id, planned=item.planned,
-                                              outcome=outcome, attempts=item.attempt, context_ids=contexts)
+                    produced = record_outcome(
+                        store,
+                        execution_id=item.execution_id,
+                        planned=item.planned,
+                        outcome=outcome,
+                        attempts=item.attempt,
+                        context_ids=contexts,
+                    )
                     step = report.steps[item.planned.name]
                     step.seconds, step.attempts = time.perf_counter() - item.started, item.attempt
                     if outcome.error:
@@ -145,8 +155,12 @@ class LocalRunner:
     def _start_or_resume(self, plan: Plan, store: Any, resume: str | None) -> dict[str, Any]:
         """Create the run, or reopen a failed one and return the executions it already finished."""
         if resume is None:
-            self._run_id = store.create_run(kind="pipeline", pipeline=plan.name,
-                                            project=self.settings.project_dir.name, spec=plan.definition.snapshot())
+            self._run_id = store.create_run(
+                kind="pipeline",
+                pipeline=plan.name,
+                project=self.settings.project_dir.name,
+                spec=plan.definition.snapshot(),
+            )
             return {}
         previous = store.get_run(resume)
         if previous.pipeline != plan.name:
@@ -154,25 +168,41 @@ class LocalRunner:
         if previous.status == "running":
             raise UsageError(f"run {previous.id} is still running (pid {previous.pid} on {previous.host})")
         if previous.status == "complete":
-            raise UsageError(f"run {previous.id} already completed; there is nothing to resume",
-                             hint="run 'yard run' for a new run")
+            raise UsageError(
+                f"run {previous.id} already completed; there is nothing to resume", hint="run 'yard run' for a new run"
+            )
         self._run_id = previous.id
         store.set_run_status(previous.id, "running")
         return {e.step: e for e in store.list_executions(previous.id) if e.status in ("complete", "cached")}
 
     def _ready(self, planned: PlannedStep, report: RunReport) -> bool:
-        return all(report.steps[dep].state not in (StepState.PENDING, StepState.RUNNING, StepState.RETRYING)
-                   for dep in planned.depends_on)
+        return all(
+            report.steps[dep].state not in (StepState.PENDING, StepState.RUNNING, StepState.RETRYING)
+            for dep in planned.depends_on
+        )
 
-    def _dispatch(self, plan: Plan, planned: PlannedStep, store: Any, artifacts: Any, report: RunReport,
-                  outputs: dict[str, dict[str, ArtifactRef]], running: dict[Future[StepOutcome], _Running],
-                  kept: dict[str, Any], contexts: list[int]) -> None:
+    def _dispatch(
+        self,
+        plan: Plan,
+        planned: PlannedStep,
+        store: Any,
+        artifacts: Any,
+        report: RunReport,
+        outputs: dict[str, dict[str, ArtifactRef]],
+        running: dict[Future[StepOutcome], _Running],
+        kept: dict[str, Any],
+        contexts: list[int],
+    ) -> None:
         name = planned.name
         blocked = [dep for dep in planned.depends_on if report.steps[dep].state not in FINISHED]
         if blocked:
             state = report.steps[blocked[0]].state
-            self._set(report, name, StepState.SKIPPED if state == StepState.SKIPPED else StepState.NOT_RUN,
-                      note=f"'{blocked[0]}' was {state}")
+            self._set(
+                report,
+                name,
+                StepState.SKIPPED if state == StepState.SKIPPED else StepState.NOT_RUN,
+                note=f"'{blocked[0]}' was {state}",
+            )
             return
         if planned.condition is not None:
             cond = planned.condition
@@ -193,8 +223,18 @@ class LocalRunner:
         if reusable is not None and all(artifacts.exists(ref.digest) for ref in reusable.outputs.values()):
             if reusable.status == "cached" and reusable.cached_from:
                 reusable = store.get_execution(reusable.cached_from)
-            record_reuse(store, run_id=self._run_id, planned=planned, cached=reusable, fingerprint=fingerprint,
-                         key=key, params=params, inputs=inputs, environment=env, context_ids=contexts)
+            record_reuse(
+                store,
+                run_id=self._run_id,
+                planned=planned,
+                cached=reusable,
+                fingerprint=fingerprint,
+                key=key,
+                params=params,
+                inputs=inputs,
+                environment=env,
+                context_ids=contexts,
+            )
             outputs[name] = dict(reusable.outputs)
             self._set(report, name, StepState.REUSED, note=f"from run {reusable.run_id}")
             report.steps[name].seconds = 0.0
@@ -202,17 +242,35 @@ class LocalRunner:
         if not (planned.spec.cache and planned.component.cacheable):
             why = "caching is off for this step"
         else:
-            why = cache.explain_miss(store.latest_execution(pipeline=plan.name, step=name),
-                                     fingerprint=fingerprint, params=params, input_digests=digests)
+            why = cache.explain_miss(
+                store.latest_execution(pipeline=plan.name, step=name),
+                fingerprint=fingerprint,
+                params=params,
+                input_digests=digests,
+            )
         execution_id = store.create_execution(
-            run_id=self._run_id, step=name, component=planned.spec.component, params=params,
-            code_fingerprint=fingerprint, cache_key=key, input_digests=digests, environment=env,
+            run_id=self._run_id,
+            step=name,
+            component=planned.spec.component,
+            params=params,
+            code_fingerprint=fingerprint,
+            cache_key=key,
+            input_digests=digests,
+            environment=env,
         )
         store.add_events(execution_id, inputs={k: ref.id for k, ref in inputs.items()})
         for context_id in contexts:
             store.attribute(context_id, execution_ids=[execution_id])
-        task = StepTask(self.settings, self._run_id, execution_id, name, planned.spec.component,
-                        plan.definition.base_dir, planned.spec.params, inputs)
+        task = StepTask(
+            self.settings,
+            self._run_id,
+            execution_id,
+            name,
+            planned.spec.component,
+            plan.definition.base_dir,
+            planned.spec.params,
+            inputs,
+        )
         running[self._submit(task)] = _Running(planned, execution_id, task, 1, time.perf_counter())
         report.steps[name].execution_id = execution_id
         self._set(report, name, StepState.RUNNING, note=why)
@@ -234,8 +292,9 @@ class LocalRunner:
         if self._pool is None:
             import multiprocessing
 
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=init_worker)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+            )
         return self._pool.submit(execute_step, task)
 
     def _shutdown_pool(self, *, kill: bool) -> None:

@@ -163,5 +163,10 @@ def environment() -> dict[str, Any]:
             libs[name] = version(name)
         except PackageNotFoundError:
             pass
-    return {"python": platform.python_version(), "platform": platform.platform(), "host": platform.node(),
-            "pid": os.getpid(), "libraries": libs}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "host": platform.node(),
+        "pid": os.getpid(),
+        "libraries": libs,
+    }

@@ -90,8 +90,11 @@ class Registry:
     def rollback(self, name: str, *, alias: str = CHAMPION, reason: str = "rolled back by hand") -> str:
         """Move ``alias`` back to the version it pointed at before the current one."""
         current = self.store.get_alias(name, alias)
-        previous = [move.from_version for move in self.store.alias_history(name, alias)
-                    if move.to_version == current and move.from_version]
+        previous = [
+            move.from_version
+            for move in self.store.alias_history(name, alias)
+            if move.to_version == current and move.from_version
+        ]
         if current is None or not previous:
             raise UsageError(f"'{name}@{alias}' has no earlier version to roll back to")
         self.store.set_alias(name, alias, previous[-1], actor=_actor(), reason=reason)

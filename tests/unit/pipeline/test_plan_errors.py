@@ -57,7 +57,9 @@ def test_unknown_component_names_line_and_suggests(tmp_path: Path) -> None:
 
 
 def test_misspelled_input_step(tmp_path: Path) -> None:
-    error = fails(write(tmp_path, GOOD.replace("inputs: {dataset: ingest.dataset}", "inputs: {dataset: ingset.dataset}")))
+    error = fails(
+        write(tmp_path, GOOD.replace("inputs: {dataset: ingest.dataset}", "inputs: {dataset: ingset.dataset}"))
+    )
     assert error.where.line == 8
     assert "unknown step 'ingset'" in error.message and "did you mean 'ingest'" in (error.hint or "")
 
@@ -68,23 +70,32 @@ def test_misspelled_output_name(tmp_path: Path) -> None:
 
 
 def test_misspelled_input_name(tmp_path: Path) -> None:
-    error = fails(write(tmp_path, GOOD.replace("inputs: {dataset: ingest.dataset}", "inputs: {datset: ingest.dataset}")))
+    error = fails(
+        write(tmp_path, GOOD.replace("inputs: {dataset: ingest.dataset}", "inputs: {datset: ingest.dataset}"))
+    )
     assert "has no input 'datset'" in error.message and "did you mean 'dataset'" in (error.hint or "")
 
 
 def test_wrong_artifact_type(tmp_path: Path) -> None:
-    error = fails(write(tmp_path, GOOD.replace("inputs: {statistics: statistics.statistics}\n",
-                                               "inputs: {statistics: ingest.dataset}\n", 1)))
+    error = fails(
+        write(
+            tmp_path,
+            GOOD.replace("inputs: {statistics: statistics.statistics}\n", "inputs: {statistics: ingest.dataset}\n", 1),
+        )
+    )
     assert "needs a statistics artifact but ingest.dataset is a dataset" in error.message
     assert "statistics.statistics" in (error.hint or "")
     assert error.where.line == 11
 
 
 def test_cycle_is_reported_as_a_path(tmp_path: Path) -> None:
-    text = GOOD.replace("inputs: {statistics: statistics.statistics}\n",
-                        "inputs: {statistics: statistics.statistics}\n", 1)
-    text = text.replace("component: statistics\n    inputs: {dataset: ingest.dataset}",
-                        "component: statistics\n    inputs: {dataset: ingest.dataset}\n    when: validate.anomalies.valid")
+    text = GOOD.replace(
+        "inputs: {statistics: statistics.statistics}\n", "inputs: {statistics: statistics.statistics}\n", 1
+    )
+    text = text.replace(
+        "component: statistics\n    inputs: {dataset: ingest.dataset}",
+        "component: statistics\n    inputs: {dataset: ingest.dataset}\n    when: validate.anomalies.valid",
+    )
     error = fails(write(tmp_path, text))
     assert "cycle" in error.message and "statistics" in error.message and "validate" in error.message
     assert error.where.file and error.where.line is not None
@@ -97,7 +108,9 @@ def test_unknown_parameter_suggests(tmp_path: Path) -> None:
 
 
 def test_bad_parameter_value(tmp_path: Path) -> None:
-    error = fails(write(tmp_path, GOOD.replace("params: {path: data.csv}", "params: {path: data.csv, eval_fraction: 2}")))
+    error = fails(
+        write(tmp_path, GOOD.replace("params: {path: data.csv}", "params: {path: data.csv, eval_fraction: 2}"))
+    )
     assert "eval_fraction" in error.message and error.where.step == "ingest"
 
 
@@ -115,8 +128,15 @@ def test_unknown_step_key_and_yaml_syntax(tmp_path: Path) -> None:
 
 
 def test_unwired_required_input(tmp_path: Path) -> None:
-    error = fails(write(tmp_path, GOOD.replace("inputs: {statistics: statistics.statistics, schema: schema.schema}",
-                                               "inputs: {statistics: statistics.statistics}")))
+    error = fails(
+        write(
+            tmp_path,
+            GOOD.replace(
+                "inputs: {statistics: statistics.statistics, schema: schema.schema}",
+                "inputs: {statistics: statistics.statistics}",
+            ),
+        )
+    )
     assert "input 'schema'" in error.message and "not wired" in error.message
 
 
@@ -139,7 +159,8 @@ def test_python_definition_error_points_at_user_line(tmp_path: Path) -> None:
     (tmp_path / "data.csv").write_text("a\n1\n")
     p = Pipeline("demo", base_dir=tmp_path)
     p.step("ingest", "ingest", params={"path": "data.csv"})
-    p.step("statistics", "statistcs", inputs={"dataset": "ingest.dataset"}); line = 142  # noqa: E702
+    p.step("statistics", "statistcs", inputs={"dataset": "ingest.dataset"})
+    line = 162
     with pytest.raises(PipelineDefinitionError) as info:
         plan_pipeline(p.build())
     assert info.value.where.file == __file__ and info.value.where.line == line

@@ -58,8 +58,11 @@ def evaluate(ctx: StepContext) -> None:
             baseline = _score(champion_package, frame, y_true)
 
     verdict = judge(metrics, params.thresholds, baseline=baseline)
-    ctx.write_json("evaluation", "metrics.json", {"metrics": metrics, "baseline": baseline, "champion": champion,
-                                                  "rows": len(y_true)})
+    ctx.write_json(
+        "evaluation",
+        "metrics.json",
+        {"metrics": metrics, "baseline": baseline, "champion": champion, "rows": len(y_true)},
+    )
     ctx.write_json("blessing", "blessing.json", {**verdict, "champion": champion})
     ctx.set_properties("evaluation", **{k: round(v, 6) for k, v in metrics.items() if isinstance(v, float)})
     ctx.set_properties("blessing", blessed=bool(verdict["blessed"]))

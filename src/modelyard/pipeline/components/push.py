@@ -29,8 +29,13 @@ def push(ctx: StepContext) -> None:
         version, created = registry.register(
             params.model_name, model.ref, run_id=ctx.run_id, signature=read_signature(model.path)
         )
-        alias = registry.alias_for_new_version(params.model_name, version.version, preferred=params.alias,
-                                               run_id=ctx.run_id, actor=f"pipeline step '{ctx.step}'")
+        alias = registry.alias_for_new_version(
+            params.model_name,
+            version.version,
+            preferred=params.alias,
+            run_id=ctx.run_id,
+            actor=f"pipeline step '{ctx.step}'",
+        )
     finally:
         store.close()
     state = "registered" if created else "already registered as"

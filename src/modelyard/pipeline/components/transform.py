@@ -35,8 +35,9 @@ def feature_columns(contract: object, label: str, exclude: list[str]) -> dict[st
     }
 
 
-@component(inputs={"dataset": "dataset", "schema": "schema"}, outputs={"transform": "transform"},
-           params=TransformParams)
+@component(
+    inputs={"dataset": "dataset", "schema": "schema"}, outputs={"transform": "transform"}, params=TransformParams
+)
 def transform(ctx: StepContext) -> None:
     """Analyze the train split once and freeze the results in transform.json."""
     from modelyard.data.schema_io import read_schema_yaml
@@ -45,8 +46,9 @@ def transform(ctx: StepContext) -> None:
     params: TransformParams = ctx.params
     contract = read_schema_yaml(ctx.input("schema").path / "schema.yaml")
     columns = feature_columns(contract, params.label, params.exclude)
-    spec = TransformSpec.from_params(params.model_dump(exclude={"label", "exclude"}, exclude_none=True),
-                                     columns=columns)
+    spec = TransformSpec.from_params(
+        params.model_dump(exclude={"label", "exclude"}, exclude_none=True), columns=columns
+    )
     fitted = fit_transform(ctx.input("dataset").path / "train.parquet", spec)
     ctx.write_json("transform", "transform.json", fitted.to_dict())
     ctx.set_properties("transform", features_out=len(fitted.feature_names_out), label=params.label)

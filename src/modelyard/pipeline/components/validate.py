@@ -28,9 +28,7 @@ def validate(ctx: StepContext) -> None:
     params: ValidateParams = ctx.params
     contract = read_schema_yaml(ctx.input("schema").path / "schema.yaml")
     stats = {split: load_statistics(ctx.input("statistics").path, split) for split in SPLITS}
-    found = {
-        split: validate_statistics(s, contract, environment=params.environment) for split, s in stats.items()
-    }
+    found = {split: validate_statistics(s, contract, environment=params.environment) for split, s in stats.items()}
     ctx.write_json("anomalies", "anomalies.json", {split: a.to_dict() for split, a in found.items()})
     errors = [(split, a) for split, anomalies in found.items() for a in anomalies.errors]
     warnings = sum(len(anomalies.warnings) for anomalies in found.values())
