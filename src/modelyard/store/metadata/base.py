@@ -112,9 +112,7 @@ class StoreBase:
         if rows:
             conn.execute(self._insert(table).on_conflict_do_nothing(), rows)
 
-    def _upsert(
-        self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]
-    ) -> None:
+    def _upsert(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
         """Insert rows, overwriting the non-key columns of rows that already exist."""
         if not rows:
             return

@@ -28,9 +28,7 @@ DIRECTIONS = ("upstream", "downstream")
 
 
 class LineageMixin(StoreBase):
-    def lineage(
-        self, artifact_id: int, *, direction: str = "upstream", max_depth: int | None = None
-    ) -> LineageGraph:
+    def lineage(self, artifact_id: int, *, direction: str = "upstream", max_depth: int | None = None) -> LineageGraph:
         """The lineage graph around an artifact.
 
         ``upstream`` follows the producing execution's inputs recursively, ``downstream`` the

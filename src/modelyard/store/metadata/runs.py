@@ -222,9 +222,7 @@ class RunsMixin(StoreBase):
         fixed: list[str] = []
         with self._write() as conn:
             rows = conn.execute(
-                sa.select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(
-                    runs.c.status == "running"
-                )
+                sa.select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(runs.c.status == "running")
             ).all()
             for run_id, run_host, pid, heartbeat_at in rows:
                 if run_host == host and not pid_alive(pid):
@@ -263,9 +261,7 @@ class RunsMixin(StoreBase):
             return _run(row)
         prefix = run_id.lower()
         if len(prefix) >= MIN_PREFIX and _RUN_ID.match(prefix):
-            rows = conn.execute(
-                sa.select(runs).where(runs.c.id.startswith(prefix, autoescape=True)).limit(6)
-            ).all()
+            rows = conn.execute(sa.select(runs).where(runs.c.id.startswith(prefix, autoescape=True)).limit(6)).all()
             if len(rows) == 1:
                 return _run(rows[0])
             if len(rows) > 1:

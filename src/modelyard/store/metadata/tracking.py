@@ -96,9 +96,7 @@ class TrackingMixin(RunsMixin):
         with self._read() as conn:
             full_id = self._resolve_run_id(conn, run_id)
             rows = conn.execute(
-                sa.select(params_t.c.key, params_t.c.value)
-                .where(params_t.c.run_id == full_id)
-                .order_by(params_t.c.key)
+                sa.select(params_t.c.key, params_t.c.value).where(params_t.c.run_id == full_id).order_by(params_t.c.key)
             )
             return dict(rows.tuples().all())
 
@@ -157,9 +155,7 @@ class TrackingMixin(RunsMixin):
         Checking after the insert (in the same transaction) also catches a concurrent writer that
         logged the same key a moment earlier.
         """
-        self._insert_ignore(
-            conn, params_t, [{"run_id": run_id, "key": k, "value": v} for k, v in wanted.items()]
-        )
+        self._insert_ignore(conn, params_t, [{"run_id": run_id, "key": k, "value": v} for k, v in wanted.items()])
         for chunk in chunks(list(wanted)):
             stored = conn.execute(
                 sa.select(params_t.c.key, params_t.c.value).where(
@@ -172,4 +168,3 @@ class TrackingMixin(RunsMixin):
                         f"param '{key}' of run {run_id} is already '{value}', cannot log '{wanted[key]}'",
                         hint="a param has one value per run; log changing values as metrics or start a new run",
                     )
-

@@ -34,9 +34,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure_and_run(connection)
         return
-    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option(
-        "sqlalchemy.url"
-    )
+    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option("sqlalchemy.url")
     if not url:
         raise SystemExit("give the database with: alembic -x url=sqlite:///path/to/metadata.db ...")
     from modelyard.store.metadata.connect import create_store_engine

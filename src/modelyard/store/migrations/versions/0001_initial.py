@@ -94,9 +94,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_executions"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_executions_run_id_runs"),
-        sa.ForeignKeyConstraint(
-            ["cached_from"], ["executions.id"], name="fk_executions_cached_from_executions"
-        ),
+        sa.ForeignKeyConstraint(["cached_from"], ["executions.id"], name="fk_executions_cached_from_executions"),
     )
     op.create_index("ix_executions_run_id", "executions", ["run_id"])
     op.create_index("ix_executions_cache_key", "executions", ["cache_key"])
@@ -125,9 +123,7 @@ def upgrade() -> None:
         sa.Column("artifact_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("context_id", "artifact_id", name="pk_attributions"),
         sa.ForeignKeyConstraint(["context_id"], ["contexts.id"], name="fk_attributions_context_id_contexts"),
-        sa.ForeignKeyConstraint(
-            ["artifact_id"], ["artifacts.id"], name="fk_attributions_artifact_id_artifacts"
-        ),
+        sa.ForeignKeyConstraint(["artifact_id"], ["artifacts.id"], name="fk_attributions_artifact_id_artifacts"),
     )
     op.create_index("ix_attributions_artifact_id", "attributions", ["artifact_id"])
 
@@ -137,9 +133,7 @@ def upgrade() -> None:
         sa.Column("execution_id", sa.Integer, nullable=False),
         sa.PrimaryKeyConstraint("context_id", "execution_id", name="pk_associations"),
         sa.ForeignKeyConstraint(["context_id"], ["contexts.id"], name="fk_associations_context_id_contexts"),
-        sa.ForeignKeyConstraint(
-            ["execution_id"], ["executions.id"], name="fk_associations_execution_id_executions"
-        ),
+        sa.ForeignKeyConstraint(["execution_id"], ["executions.id"], name="fk_associations_execution_id_executions"),
     )
     op.create_index("ix_associations_execution_id", "associations", ["execution_id"])
 
@@ -192,12 +186,8 @@ def upgrade() -> None:
         sa.Column("properties", sa.JSON, nullable=False),
         sa.Column("created_at", sa.Double, nullable=False),
         sa.PrimaryKeyConstraint("name", "version", name="pk_model_versions"),
-        sa.ForeignKeyConstraint(
-            ["name"], ["registered_models.name"], name="fk_model_versions_name_registered_models"
-        ),
-        sa.ForeignKeyConstraint(
-            ["artifact_id"], ["artifacts.id"], name="fk_model_versions_artifact_id_artifacts"
-        ),
+        sa.ForeignKeyConstraint(["name"], ["registered_models.name"], name="fk_model_versions_name_registered_models"),
+        sa.ForeignKeyConstraint(["artifact_id"], ["artifacts.id"], name="fk_model_versions_artifact_id_artifacts"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_model_versions_run_id_runs"),
     )
     op.create_index("ix_model_versions_name_digest", "model_versions", ["name", "digest"])
@@ -226,9 +216,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("details", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_alias_history"),
-        sa.ForeignKeyConstraint(
-            ["name"], ["registered_models.name"], name="fk_alias_history_name_registered_models"
-        ),
+        sa.ForeignKeyConstraint(["name"], ["registered_models.name"], name="fk_alias_history_name_registered_models"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_alias_history_run_id_runs"),
     )
     op.create_index("ix_alias_history_name_alias", "alias_history", ["name", "alias"])
