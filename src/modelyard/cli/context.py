@@ -29,7 +29,7 @@ def settings_of(ctx: Any) -> Settings:
 @contextmanager
 def metadata(ctx: Any, create: bool = False) -> Iterator[Any]:
     """The project's metadata store, reconciled (a run whose process died is shown as crashed)."""
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     settings = settings_of(ctx)
     store = MetadataStore.open(settings.db_url, create=create or (settings.home.exists()))

@@ -39,7 +39,7 @@ def init(
     Example: yard init shop --example penguins && cd shop && yard run
     """
     from modelyard.settings import Settings
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     if example not in EXAMPLES:
         raise UsageError(f"unknown example '{example}'", hint=did_you_mean(example, EXAMPLES))
@@ -151,7 +151,7 @@ def _summary(report, settings) -> None:  # type: ignore[no-untyped-def]
 def _print_outputs(report, settings) -> None:  # type: ignore[no-untyped-def]
     """Where the model and the reports are: what a person wants after a run."""
     from modelyard.store.artifacts import ArtifactStore
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     store = MetadataStore.open(settings.db_url, create=False)
     artifacts = ArtifactStore.open(settings.store_url)
@@ -159,14 +159,14 @@ def _print_outputs(report, settings) -> None:  # type: ignore[no-untyped-def]
         for execution in store.list_executions(report.run_id):
             for name, ref in execution.outputs.items():
                 if ref.type in ("model",):
-                    console.print(f"  model ({execution.step}.{name}): {artifacts.local_path(ref.digest)}")
+                    console.print(f"  model ({execution.step}.{name}): {artifacts.local_path(ref.digest)}", soft_wrap=True)
                 path = (
                     artifacts.local_path(ref.digest) / "report.html"
                     if ref.type in ("statistics", "anomalies")
                     else None
                 )
                 if path is not None and path.is_file():
-                    console.print(f"  report ({execution.step}.{name}): {path}")
+                    console.print(f"  report ({execution.step}.{name}): {path}", soft_wrap=True)
         for step in report.steps.values():
             if step.component == "push" and step.note:
                 console.print(f"  registry: {step.note}")
@@ -179,7 +179,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: MODELYARD_DB=postgresql://localhost/ml yard db upgrade
     """
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     settings = settings_of(ctx)
     store = MetadataStore.open(settings.db_url, create=True) if not _exists(settings) else None
@@ -208,7 +208,7 @@ def db_current(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
 
     Example: yard db current --json
     """
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     settings = settings_of(ctx)
     try:

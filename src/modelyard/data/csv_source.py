@@ -91,7 +91,7 @@ def rejects_problem(con: duckdb.DuckDBPyConnection) -> CsvProblem | None:
         return None
     if not rows:
         return None
-    line, column_name, column_idx, error_type, message, total = rows[0]
+    line, column_name, _index, error_type, message, total = rows[0]
     kind = {
         "CAST": "cast",
         "MISSING COLUMNS": "ragged",
@@ -210,9 +210,7 @@ def diagnose(path: Path, delimiter: str | None = None) -> CsvProblem | None:
                     )
             start = reader.line_num + 1
     except _BadEncoding as exc:
-        return CsvProblem(
-            "encoding", exc.line, None, f"the file is not valid UTF-8 text (character {exc.character})"
-        )
+        return CsvProblem("encoding", exc.line, None, f"the file is not valid UTF-8 text (character {exc.character})")
     except csv.Error as exc:
         unterminated = "unexpected end of data" in str(exc)
         line = start if unterminated else reader.line_num

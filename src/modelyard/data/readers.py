@@ -94,7 +94,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
     con = duckdb.connect(":memory:")
-    spill = Path(tempfile.gettempdir()) / "modelyard-duckdb"
+    # One folder per connection: DuckDB creates it only when it spills and removes it on close, and a
+    # shared folder would let one process's cleanup remove another's spill files.
+    spill = Path(tempfile.gettempdir()) / f"modelyard-duckdb-{uuid.uuid4().hex}"
     con.execute(f"SET temp_directory = {sql_string(str(spill))}")
     con.execute("SET preserve_insertion_order = true")
     return con
@@ -114,9 +116,11 @@ class Source:
 def _require_readable(path: Path) -> None:
     if not path.exists():
         parent = path.parent
-        hint = None
         if parent.is_dir():
-            hint = did_you_mean(path.name, (child.name for child in parent.iterdir()))
+            neighbours = sorted(child.name for child in parent.iterdir())
+            hint = did_you_mean(path.name, neighbours)
+            if hint and not hint.startswith("did you mean") and len(neighbours) > 10:
+                hint = f"the folder holds {len(neighbours)} other entries, none with a similar name"
         else:
             hint = f"the folder '{parent}' does not exist either"
         raise DataError("file not found", where=Location(file=str(path)), hint=hint)

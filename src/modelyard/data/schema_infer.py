@@ -63,9 +63,7 @@ def infer_schema(stats: DatasetStatistics, *, label: str | None = None, max_doma
     environments: dict[str, Environment] = {}
     if label is not None:
         if stats.find_column(label) is None:
-            raise UsageError(
-                f"label column '{label}' is not in the data", hint=did_you_mean(label, stats.names)
-            )
+            raise UsageError(f"label column '{label}' is not in the data", hint=did_you_mean(label, stats.names))
         environments = {
             TRAINING: Environment(TRAINING, ()),
             SERVING: Environment(SERVING, (label,)),

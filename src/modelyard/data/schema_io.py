@@ -77,9 +77,7 @@ def schema_yaml(schema: Schema) -> str:
         "columns": {column.name: _column_block(column) for column in schema.columns},
     }
     if schema.environments:
-        body["environments"] = {
-            name: {"exclude": _Flow(env.exclude)} for name, env in schema.environments.items()
-        }
+        body["environments"] = {name: {"exclude": _Flow(env.exclude)} for name, env in schema.environments.items()}
     text = yaml.dump(body, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
     return _HEADER + text
 
@@ -120,16 +118,18 @@ class _SchemaReader:
         self.yaml = yaml
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def error(self, node: Any, message: str, *, column: str | None = None, key: str | None = None,
-              hint: str | None = None) -> UsageError:
+    def error(
+        self, node: Any, message: str, *, column: str | None = None, key: str | None = None, hint: str | None = None
+    ) -> UsageError:
         where = Location(file=self.file, line=node.start_mark.line + 1, column=column, field=key)
         return UsageError(message, where=where, hint=hint)
 
     def value(self, node: Any) -> Any:
         return self.constructor.construct_object(node, deep=True)
 
-    def mapping(self, node: Any, what: str, known: tuple[str, ...] | None,
-                column: str | None = None) -> list[tuple[str, Any, Any]]:
+    def mapping(
+        self, node: Any, what: str, known: tuple[str, ...] | None, column: str | None = None
+    ) -> list[tuple[str, Any, Any]]:
         """``(key, key node, value node)`` of a mapping, rejecting unknown and repeated keys."""
         if not isinstance(node, self.yaml.MappingNode):
             raise self.error(node, f"{what} must be a mapping of 'key: value' lines", column=column)
@@ -138,16 +138,18 @@ class _SchemaReader:
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if known is not None and key not in known:
-                raise self.error(key_node, f"unknown key '{key}' in {what}", column=column, key=key,
-                                 hint=did_you_mean(key, known))
+                raise self.error(
+                    key_node, f"unknown key '{key}' in {what}", column=column, key=key, hint=did_you_mean(key, known)
+                )
             if key in seen:
                 raise self.error(key_node, f"'{key}' appears twice in {what}", column=column, key=key)
             seen.add(key)
             items.append((key, key_node, value_node))
         return items
 
-    def number(self, node: Any, column: str, key: str, low: float | None = None,
-               high: float | None = None) -> float | None:
+    def number(
+        self, node: Any, column: str, key: str, low: float | None = None, high: float | None = None
+    ) -> float | None:
         value = self.value(node)
         if value is None:
             return None
@@ -165,8 +167,13 @@ class _SchemaReader:
         for item in node.value:
             value = self.value(item)
             if not isinstance(value, str):
-                raise self.error(item, f"{what} value {value!r} is not text", column=column, key=key,
-                                 hint=f"quote it: '{value}'" if not isinstance(value, list | dict) else None)
+                raise self.error(
+                    item,
+                    f"{what} value {value!r} is not text",
+                    column=column,
+                    key=key,
+                    hint=f"quote it: '{value}'" if not isinstance(value, list | dict) else None,
+                )
             if value in names:
                 raise self.error(item, f"{what} lists '{value}' twice", column=column, key=key)
             names.append(value)
@@ -180,14 +187,18 @@ class _SchemaReader:
             if key == "type":
                 value = self.value(value_node)
                 if value not in COLUMN_TYPES:
-                    raise self.error(value_node, f"unknown type {value!r}", column=name, key=key,
-                                     hint=did_you_mean(str(value), COLUMN_TYPES))
+                    raise self.error(
+                        value_node,
+                        f"unknown type {value!r}",
+                        column=name,
+                        key=key,
+                        hint=did_you_mean(str(value), COLUMN_TYPES),
+                    )
                 fields["type"] = value
             elif key == "nullable":
                 value = self.value(value_node)
                 if not isinstance(value, bool):
-                    raise self.error(value_node, f"nullable must be true or false, got {value!r}",
-                                     column=name, key=key)
+                    raise self.error(value_node, f"nullable must be true or false, got {value!r}", column=name, key=key)
                 fields["nullable"] = value
             elif key == "min_presence":
                 fields[key] = self.number(value_node, name, key, 0.0, 1.0)
@@ -199,17 +210,26 @@ class _SchemaReader:
             else:
                 fields[key] = self.number(value_node, name, key)
         if "type" not in fields:
-            raise self.error(name_node, f"column '{name}' has no type", column=name,
-                             hint="add e.g. 'type: float'")
+            raise self.error(name_node, f"column '{name}' has no type", column=name, hint="add e.g. 'type: float'")
         nullable = fields.get("nullable", False)
         if fields.get("min_presence") is None:
             fields["min_presence"] = 0.0 if nullable else 1.0
         if not nullable and fields["min_presence"] < 1.0:
-            raise self.error(lines["min_presence"], "min_presence below 1 allows nulls but nullable is false",
-                             column=name, key="min_presence", hint="set nullable: true")
+            raise self.error(
+                lines["min_presence"],
+                "min_presence below 1 allows nulls but nullable is false",
+                column=name,
+                key="min_presence",
+                hint="set nullable: true",
+            )
         if fields.get("domain") is not None and fields["type"] != "string":
-            raise self.error(lines["domain"], f"a domain needs type string, this column is {fields['type']}",
-                             column=name, key="domain", hint="use min and max to bound numbers")
+            raise self.error(
+                lines["domain"],
+                f"a domain needs type string, this column is {fields['type']}",
+                column=name,
+                key="domain",
+                hint="use min and max to bound numbers",
+            )
         low, high = fields.get("min"), fields.get("max")
         if low is not None and high is not None and low > high:
             raise self.error(lines["min"], f"min {low:g} is greater than max {high:g}", column=name, key="min")
@@ -222,12 +242,14 @@ class _SchemaReader:
         if "version" in parts:
             version = self.value(parts["version"][1])
             if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-                raise self.error(parts["version"][1], f"version must be a whole number, got {version!r}",
-                                 key="version")
+                raise self.error(parts["version"][1], f"version must be a whole number, got {version!r}", key="version")
             if version > SCHEMA_VERSION:
-                raise self.error(parts["version"][1],
-                                 f"schema version {version} is newer than this modelyard reads ({SCHEMA_VERSION})",
-                                 key="version", hint="upgrade modelyard")
+                raise self.error(
+                    parts["version"][1],
+                    f"schema version {version} is newer than this modelyard reads ({SCHEMA_VERSION})",
+                    key="version",
+                    hint="upgrade modelyard",
+                )
         if "columns" not in parts:
             raise self.error(root, "the schema has no 'columns' section", hint="infer one from statistics")
         for name, name_node, node in self.mapping(parts["columns"][1], "columns", None):
@@ -241,7 +263,11 @@ class _SchemaReader:
                         exclude = self.names(value_node, "exclude", None, key)
                         for item, excluded in zip(value_node.value, exclude, strict=True):
                             if excluded not in known:
-                                raise self.error(item, f"environment '{env_name}' excludes unknown column "
-                                                 f"'{excluded}'", key=key, hint=did_you_mean(excluded, known))
+                                raise self.error(
+                                    item,
+                                    f"environment '{env_name}' excludes unknown column '{excluded}'",
+                                    key=key,
+                                    hint=did_you_mean(excluded, known),
+                                )
                 environments[env_name] = Environment(env_name, exclude)
         return Schema(columns=tuple(columns), environments=environments)

@@ -51,10 +51,8 @@ class _Column:
 
 
 def _numeric_aggregates(column: _Column) -> list[str]:
-    if column.type == "timestamp":
-        value = f"epoch({column.ident})"
-    else:
-        value = f"CAST({column.ident} AS DOUBLE)"
+    # Timestamps are summarised as epoch seconds so that one numeric summary (and one range check) fits all.
+    value = f"epoch({column.ident})" if column.type == "timestamp" else f"CAST({column.ident} AS DOUBLE)"
     if column.type == "float":
         finite = f"FILTER (WHERE isfinite({value}))"
         return [
@@ -184,10 +182,10 @@ def compute_statistics(
                 max=_as_float(raw["max"]),
                 mean=_as_float(raw["mean"]),
                 std=_as_float(raw["std"]),
-                zeros=int(raw["zeros"]),
-                negatives=int(raw["negatives"]),
-                nan=int(raw["nan"]),
-                inf=int(raw["inf"]),
+                zeros=int(raw["zeros"] or 0),
+                negatives=int(raw["negatives"] or 0),
+                nan=int(raw["nan"] or 0),
+                inf=int(raw["inf"] or 0),
             )
         elif column.name in strings:
             raw = strings[column.name]

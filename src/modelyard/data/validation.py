@@ -124,9 +124,7 @@ def _check_column(expected: ColumnSchema, found: ColumnStatistics, num_rows: int
     return anomalies
 
 
-def validate_statistics(
-    stats: DatasetStatistics, schema: Schema, *, environment: str | None = None
-) -> Anomalies:
+def validate_statistics(stats: DatasetStatistics, schema: Schema, *, environment: str | None = None) -> Anomalies:
     """Compare ``stats`` with ``schema`` in ``environment`` (all columns when None) and list what is wrong.
 
     Columns the environment excludes are skipped whether or not they are present.

@@ -179,8 +179,7 @@ def apply_batch(transform: FittedTransform, data: Any) -> np.ndarray:
         oov = len(p.vocabulary)
         index = p.index
         hits = [
-            p.fill_index if key is None else index.get(key, oov)
-            for key in map(category_key, reader.values(p.name))
+            p.fill_index if key is None else index.get(key, oov) for key in map(category_key, reader.values(p.name))
         ]
         out[rows, start + np.asarray(hits, dtype=np.intp)] = 1.0
         start += p.width

@@ -66,9 +66,7 @@ class TransformSpec:
             seen: set[str] = set()
             for name in names:
                 if name in seen:
-                    raise UsageError(
-                        f"column '{name}' is listed twice in '{what}'", where=Location(field=what)
-                    )
+                    raise UsageError(f"column '{name}' is listed twice in '{what}'", where=Location(field=what))
                 seen.add(name)
         both = sorted(set(self.numeric) & set(self.categorical))
         if both:
@@ -81,9 +79,7 @@ class TransformSpec:
         _choice(self.impute_numeric, NUMERIC_IMPUTES, "impute_numeric")
         _choice(self.impute_categorical, CATEGORICAL_IMPUTES, "impute_categorical")
         if isinstance(self.max_categories, bool) or not isinstance(self.max_categories, int):
-            raise UsageError(
-                "'max_categories' must be a whole number", where=Location(field="max_categories")
-            )
+            raise UsageError("'max_categories' must be a whole number", where=Location(field="max_categories"))
         if self.max_categories < 1:
             raise UsageError(
                 f"'max_categories' must be at least 1, got {self.max_categories}",
@@ -131,11 +127,7 @@ class TransformSpec:
                             hint=f"{what} features may be {', '.join(_ALLOWED[what])}",
                         )
                 listed[what] = list(names)
-        taken = (
-            set(listed.get("exclude", []))
-            | set(listed.get("numeric", []))
-            | set(listed.get("categorical", []))
-        )
+        taken = set(listed.get("exclude", [])) | set(listed.get("numeric", [])) | set(listed.get("categorical", []))
         derived = {
             what: [n for n, kind in columns.items() if kind in auto and n not in taken]
             for what, auto in (("numeric", _AUTO_NUMERIC), ("categorical", _AUTO_CATEGORICAL))
@@ -288,9 +280,7 @@ class FittedTransform:
             "categorical": [
                 {
                     "name": p.name,
-                    "vocabulary": [
-                        [value, count] for value, count in zip(p.vocabulary, p.counts, strict=True)
-                    ],
+                    "vocabulary": [[value, count] for value, count in zip(p.vocabulary, p.counts, strict=True)],
                     "missing": p.missing,
                     "fill": p.fill,
                 }
@@ -306,8 +296,7 @@ class FittedTransform:
         version = d.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise UsageError(
-                f"transform format_version {version!r} is not supported (this modelyard reads up to "
-                f"{FORMAT_VERSION})",
+                f"transform format_version {version!r} is not supported (this modelyard reads up to {FORMAT_VERSION})",
                 hint="upgrade modelyard to read transforms written by a newer version",
             )
         try:

@@ -18,9 +18,7 @@ _MISSING_TYPE_NAMES = frozenset({"NAType", "NaTType"})  # pandas.NA, pandas.NaT 
 
 def is_bool(value: Any) -> bool:
     """True for ``bool`` and NumPy's ``bool_`` (which is not a ``bool`` subclass)."""
-    return isinstance(value, bool) or (
-        type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy"
-    )
+    return isinstance(value, bool) or (type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy")
 
 
 def is_missing(value: Any) -> bool:

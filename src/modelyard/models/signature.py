@@ -82,13 +82,22 @@ def _normalize_domain(domain: Any, kind: str, where: str) -> Any:
     raise UsageError(f"{where}: a domain is a list of allowed values or a range {{'min': .., 'max': ..}}")
 
 
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _as_number(value: Any, coerce: bool, *, whole: bool) -> Any:
     expected = "a whole number" if whole else "a number"
     if is_bool(value):
         raise _Bad(f"expected {expected}, got {describe(value)}")
     if isinstance(value, str):
         if not coerce:
-            raise _Bad(f"expected {expected}, got {describe(value)} (coerce=True converts numeric strings)")
+            hint = " (coerce=True converts numeric strings)" if _looks_numeric(value) else ""
+            raise _Bad(f"expected {expected}, got {describe(value)}{hint}")
         try:
             number: Any = int(value.strip()) if whole else float(value.strip())
         except ValueError:

@@ -82,7 +82,7 @@ class StepContext:
     @property
     def tracker(self) -> Any:
         if self._tracker is None:
-            from modelyard.store.metadata import MetadataStore
+            from modelyard.store.metadata.store import MetadataStore
             from modelyard.tracking.runs import ActiveRun
 
             store = MetadataStore.open(self.settings.db_url, create=False)

@@ -57,7 +57,7 @@ class LocalRunner:
     # -- public -------------------------------------------------------------------------------------------
     def run(self, plan: Plan, *, resume: str | None = None) -> RunReport:
         from modelyard.store.artifacts import ArtifactStore
-        from modelyard.store.metadata import MetadataStore
+        from modelyard.store.metadata.store import MetadataStore
 
         store = MetadataStore.open(self.settings.db_url)
         artifacts = ArtifactStore.open(self.settings.store_url)

@@ -25,7 +25,7 @@ def parse_model_uri(uri: str) -> tuple[str, str]:
 def _package_path(settings: Settings, name: str, selector: str) -> tuple[Any, Path]:
     from modelyard.registry.registry import Registry
     from modelyard.store.artifacts import ArtifactStore
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     store = MetadataStore.open(settings.db_url, create=False)
     try:

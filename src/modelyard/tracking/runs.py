@@ -142,7 +142,7 @@ def start_run(
             for epoch in range(100):
                 modelyard.log_metric("loss", 1 / (epoch + 1))
     """
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     settings = settings or Settings.for_project(project_dir)
     store = MetadataStore.open(settings.db_url)

@@ -12,7 +12,7 @@ import pytest
 import modelyard
 from modelyard.errors import UsageError
 from modelyard.settings import Settings
-from modelyard.store.metadata import MetadataStore
+from modelyard.store.metadata.store import MetadataStore
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ class PushParams(BaseModel):
 def push(ctx: StepContext) -> None:
     """Register the model package (idempotent: the same package is the same version)."""
     from modelyard.registry.registry import Registry, read_signature
-    from modelyard.store.metadata import MetadataStore
+    from modelyard.store.metadata.store import MetadataStore
 
     params: PushParams = ctx.params
     model = ctx.input("model")

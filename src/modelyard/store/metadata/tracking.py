@@ -12,17 +12,20 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from modelyard.errors import UsageError
+from modelyard.errors import NotFound, UsageError
 from modelyard.store.metadata.base import chunks
 from modelyard.store.metadata.records import MetricPoint
 from modelyard.store.metadata.runs import RunsMixin
+from modelyard.store.metadata.tables import executions
 from modelyard.store.metadata.tables import metrics as metrics_t
 from modelyard.store.metadata.tables import params as params_t
 from modelyard.store.metadata.tables import tags as tags_t
 
 MetricRow = tuple[str, float, int, int, int | None]
 MAX_KEY = 250
+_METRIC_COLUMNS = ("run_id", "execution_id", "key", "value", "step", "timestamp")
 
 
 def _key(what: str, key: object) -> str:
@@ -59,31 +62,21 @@ class TrackingMixin(RunsMixin):
         NaN metric values are kept (read back as NaN).
         """
         param_rows = self._param_rows(params)
-        metric_rows = [
-            {
-                "run_id": run_id,
-                "execution_id": execution_id,
-                "key": key,
-                "value": None if value != value else float(value),  # NaN != NaN
-                "step": int(step),
-                "timestamp": int(timestamp_ms),
-            }
+        points = [
+            (key, None if value != value else float(value), int(step), int(timestamp_ms), execution_id)  # NaN
             for key, value, step, timestamp_ms, execution_id in metrics
         ]
-        for key in {r["key"] for r in metric_rows}:
+        for key in {p[0] for p in points}:
             _key("metric", key)
         tag_rows = {_key("tag", k): str(v) for k, v in tags}
-        if not (param_rows or metric_rows or tag_rows):
+        if not (param_rows or points or tag_rows):
             return
         with self._write() as conn:
             full_id = self._resolve_run_id(conn, run_id)
-            if full_id != run_id:
-                for row in metric_rows:
-                    row["run_id"] = full_id
             if param_rows:
                 self._insert_params(conn, full_id, param_rows)
-            if metric_rows:
-                conn.execute(metrics_t.insert(), metric_rows)
+            if points:
+                self._insert_metrics(conn, full_id, points)
             if tag_rows:
                 self._upsert(
                     conn,
@@ -149,7 +142,30 @@ class TrackingMixin(RunsMixin):
                 )
         return wanted
 
-    def _insert_params(self, conn: Any, run_id: str, wanted: dict[str, str]) -> None:
+    def _insert_metrics(self, conn: Connection, run_id: str, points: list[MetricRow]) -> None:
+        """Bulk insert below SQLAlchemy's per-row parameter handling, which costs more than the insert.
+
+        SQLite gets one executemany of plain tuples; PostgreSQL a COPY, several times faster than
+        executemany over the network. Both run on the transaction's own connection.
+        """
+        wanted = {p[4] for p in points if p[4] is not None}
+        if wanted:  # checked here: a foreign-key error from inside COPY would be a bare driver error
+            found = set(conn.execute(sa.select(executions.c.id).where(executions.c.id.in_(wanted))).scalars())
+            if wanted - found:
+                raise NotFound(f"cannot log metrics for execution(s) {sorted(wanted - found)}: no such execution")
+        rows = [(run_id, execution_id, key, value, step, ts) for key, value, step, ts, execution_id in points]
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c) for c in _METRIC_COLUMNS)
+        if self.dialect == "postgresql":
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY metrics ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" for _ in _METRIC_COLUMNS)
+        conn.exec_driver_sql(f"INSERT INTO metrics ({columns}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+
+    def _insert_params(self, conn: Connection, run_id: str, wanted: dict[str, str]) -> None:
         """Insert params, skipping existing keys, then check that every key holds the value asked for.
 
         Checking after the insert (in the same transaction) also catches a concurrent writer that
