@@ -1,9 +1,9 @@
 """A separate process for the metadata conformance tests (run as a script, not collected by pytest).
 
-    python _metadata_worker.py create-run URL        -> prints the id of a new run, with a running step, and exits
-    python _metadata_worker.py hammer URL RUN NAME N -> prints "ready", waits for "go" on stdin, then makes
-                                                       N calls (alternating log_batch and put_artifact) and
-                                                       prints a JSON summary
+python _metadata_worker.py create-run URL        -> prints the id of a new run, with a running step, and exits
+python _metadata_worker.py hammer URL RUN NAME N -> prints "ready", waits for "go" on stdin, then makes
+                                                   N calls (alternating log_batch and put_artifact) and
+                                                   prints a JSON summary
 """
 
 from __future__ import annotations

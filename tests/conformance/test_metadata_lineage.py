@@ -58,7 +58,9 @@ def chain(store: MetadataStore) -> Chain:
     store.add_events(ingest, inputs={"source": raw.id}, outputs={"dataset": dataset.id})  # type: ignore[dict-item]
     store.finish_execution(ingest, "complete")
     transform = start(store, run_id, "transform")
-    store.add_events(transform, inputs={"dataset": dataset.id}, outputs={"train": train_data.id, "transform": fitted.id})  # type: ignore[dict-item]
+    store.add_events(
+        transform, inputs={"dataset": dataset.id}, outputs={"train": train_data.id, "transform": fitted.id}
+    )  # type: ignore[dict-item]
     store.finish_execution(transform, "complete")
     train = start(store, run_id, "train")
     store.add_events(train, inputs={"train": train_data.id, "transform": fitted.id}, outputs={"model": model.id})  # type: ignore[dict-item]
@@ -76,7 +78,12 @@ def test_put_artifact_is_idempotent(store: MetadataStore) -> None:
     assert store.put_artifact("statistics", "file:///a", digest("a")).id != first.id
     assert store.put_artifact("dataset", "file:///elsewhere", digest("a")).id != first.id
     got = store.get_artifact(first.id)  # type: ignore[arg-type]
-    assert (got.type, got.uri, got.digest, got.properties) == (ArtifactType.DATASET, "file:///a", digest("a"), {"rows": 3})
+    assert (got.type, got.uri, got.digest, got.properties) == (
+        ArtifactType.DATASET,
+        "file:///a",
+        digest("a"),
+        {"rows": 3},
+    )
 
 
 def test_put_artifact_rejects_bad_types_and_digests(store: MetadataStore) -> None:
@@ -226,7 +233,12 @@ def test_downstream_lineage_of_the_raw_file_reaches_the_model(store: MetadataSto
 
 def test_lineage_depth_limit_and_reuse_exclusion(store: MetadataStore, chain: Chain) -> None:
     one = store.lineage(chain.model.id, max_depth=1)  # type: ignore[arg-type]
-    assert set(one.nodes) == {f"a:{chain.model.id}", f"e:{chain.train}", f"a:{chain.train_data.id}", f"a:{chain.fitted.id}"}
+    assert set(one.nodes) == {
+        f"a:{chain.model.id}",
+        f"e:{chain.train}",
+        f"a:{chain.train_data.id}",
+        f"a:{chain.fitted.id}",
+    }
     run2 = store.create_run(pipeline="penguins")
     reused = start(store, run2, "train", status="cached")
     store.add_events(reused, inputs={"train": chain.train_data.id}, outputs={"model": chain.model.id})  # type: ignore[dict-item]

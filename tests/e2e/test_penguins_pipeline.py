@@ -34,7 +34,7 @@ def test_lineage_goes_back_to_the_csv_and_its_sha256(yard: Yard, penguins: Path)
     for step in ("train", "transform", "schema", "statistics", "ingest"):
         assert f"step {step}" in out
     graph = as_json(yard("lineage", "penguins", "--json", cwd=penguins))
-    files = [n for n in graph["nodes"].values() if n["properties"].get("type") == "file"]
+    files = [n for n in graph["nodes"] if n["properties"].get("type") == "file"]
     assert [f["properties"]["digest"] for f in files] == [digest]
 
 
@@ -61,7 +61,7 @@ def test_changing_one_parameter_reruns_only_what_depends_on_it(yard: Yard, tmp_p
     pipeline = project / "pipeline.yaml"
     pipeline.write_text(pipeline.read_text().replace("C: 1.0", "C: 0.5"))
     report = as_json(yard("run", "--json", cwd=project))
-    states = {s["name"]: (s["state"], s["note"]) for s in report["steps"]}
+    states = {s["name"]: (s["state"], s["reason"] + " · " + s["note"]) for s in report["steps"]}
     assert {n for n, (s, _) in states.items() if s == "reused"} == {
         "ingest", "statistics", "schema", "validate", "transform"}
     assert states["train"][0] == "done" and "param estimator_params" in states["train"][1]

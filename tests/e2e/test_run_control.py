@@ -147,7 +147,7 @@ def test_condition_skips_a_step(yard: Yard, tmp_path: Path) -> None:
           source: {component: "steps.py:source"}
           check: {component: "steps.py:flaky", inputs: {data: source.out}, params: {succeed_on: 1, good: false}}
           ship: {component: "steps.py:source", when: check.out.good}
-          warn: {component: "steps.py:source", when: not check.out.good}
+          warn: {component: "steps.py:source", when: not check.out.good, params: {n: 2}}
         """)
     report = as_json(yard("run", "--json", cwd=root))
     states = {s["name"]: (s["state"], s["note"]) for s in report["steps"]}
@@ -251,7 +251,7 @@ def test_cycle_fails_before_running(yard: Yard, tmp_path: Path) -> None:
           b: {component: "steps.py:slow", inputs: {data: a.out}}
         """)
     done = yard("run", cwd=root, check=2)
-    assert "cycle" in done.stderr and "pipeline.yaml:4" in done.stderr
+    assert "cycle: a -> b -> a" in done.stderr and "pipeline.yaml:3" in done.stderr
     assert not (root / "events.log").exists()
 
 

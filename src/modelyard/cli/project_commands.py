@@ -125,6 +125,7 @@ def _report_json(report) -> dict:  # type: ignore[no-untyped-def]
                 "state": s.state,
                 "seconds": s.seconds,
                 "note": s.note,
+                "reason": s.reason,
                 "error": s.error,
                 "execution_id": s.execution_id,
             }

@@ -49,8 +49,13 @@ def steps_table(report: RunReport, started: dict[str, float] | None = None) -> T
             seconds = now - started[step.name]
         shown = "" if seconds is None else f"{seconds:.1f}s"
         state = f"[{STYLE.get(step.state, '')}]{SYMBOL.get(step.state, '')} {step.state}[/]"
-        table.add_row(step.name, step.component, state, shown, step.note)
+        table.add_row(step.name, step.component, state, shown, describe(step))
     return table
+
+
+def describe(step: StepReport) -> str:
+    """The note column: why a step ran (instead of being reused), then what came of it."""
+    return " · ".join(part for part in (step.reason, step.note) if part)
 
 
 class LiveObserver:
@@ -97,7 +102,8 @@ class LineObserver:
         if step.state in (StepState.PENDING,):
             return
         seconds = f" {step.seconds:.1f}s" if step.seconds is not None and step.state != StepState.RUNNING else ""
-        note = f" — {step.note}" if step.note else ""
+        text = describe(step)
+        note = f" — {text}" if text else ""
         self.console.print(f"  {SYMBOL.get(step.state, '')} {step.name} {step.state}{seconds}{note}", highlight=False)
 
     def finished(self, report: RunReport) -> None:

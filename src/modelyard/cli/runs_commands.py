@@ -222,7 +222,8 @@ def lineage(
     if json_out:
         emit_json({"target": target, "resolved": label, **graph.to_dict()})
         return
-    tree = Tree(f"[bold]{label}[/]")
+    root = graph.nodes[graph.root]
+    tree = Tree(f"[bold]{label}[/] {_node_label(root)}")
     _grow(tree, graph, graph.root, downstream, set())
     console.print(tree)
 
@@ -242,12 +243,11 @@ def _node_label(node: Any) -> str:
 
 
 def _grow(branch: Tree, graph: Any, key: str, downstream: bool, seen: set[str]) -> None:
-    for nxt in graph.children(key) if downstream else graph.parents(key):
-        node = graph.nodes[nxt]
-        child = branch.add(_node_label(node) + (" (see above)" if nxt in seen else ""))
-        if nxt not in seen:
-            seen.add(nxt)
-            _grow(child, graph, nxt, downstream, seen)
+    for node in graph.children(key) if downstream else graph.parents(key):
+        child = branch.add(_node_label(node) + (" (see above)" if node.key in seen else ""))
+        if node.key not in seen:
+            seen.add(node.key)
+            _grow(child, graph, node.key, downstream, seen)
 
 
 def models_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:

@@ -86,6 +86,11 @@ def _plain(value: Any, path: str) -> Any:
     raise UsageError(f"{path} is a {type(value).__name__}, which a manifest cannot hold as JSON")
 
 
+def _as_list(values: Any) -> list[Any]:
+    """Plain Python values from an array or a list (estimators outside scikit-learn may return either)."""
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
 def _param_value(value: Any) -> Any:
     """Estimator parameters for the manifest: JSON values as they are, other objects by type name only
     (a ``repr`` may contain a memory address, which would make the bytes differ run to run)."""
@@ -131,7 +136,7 @@ def _check_estimator(estimator: Any, transform: FittedTransform, task: str) -> l
     if task == "classification":
         if not hasattr(estimator, "classes_"):
             raise UsageError(f"task is classification but a {type(estimator).__name__} has no classes_")
-        return [_plain(c, "classes") for c in estimator.classes_.tolist()]
+        return [_plain(c, "classes") for c in _as_list(estimator.classes_)]
     return None
 
 
@@ -356,7 +361,7 @@ class ModelPackage:
         predicted = self.estimator.predict(features)
         if self.task == "regression":
             return [float(v) for v in predicted]
-        return [_plain(v, "prediction") for v in predicted.tolist()]
+        return [_plain(v, "prediction") for v in _as_list(predicted)]
 
     def predict_proba(self, data: Any, *, coerce: bool = False) -> list[dict[str, float]]:
         """Class probabilities per record, keyed by the class label as a string."""
@@ -368,5 +373,5 @@ class ModelPackage:
         features = self._features(data, coerce)
         if len(features) == 0:
             return []
-        keys = [str(c) for c in self.estimator.classes_.tolist()]
+        keys = [str(c) for c in _as_list(self.estimator.classes_)]
         return [dict(zip(keys, map(float, row), strict=True)) for row in self.estimator.predict_proba(features)]

@@ -24,7 +24,8 @@ class StepReport:
     component: str
     state: str = StepState.PENDING
     seconds: float | None = None
-    note: str = ""  # why it was not reused, why it was skipped, what it produced
+    note: str = ""  # what happened: what it produced, why it was skipped, where it was reused from
+    reason: str = ""  # why it ran instead of being reused
     error: str | None = None
     traceback: str | None = None
     attempts: int = 0

@@ -128,7 +128,7 @@ class LocalRunner:
                         self._set(report, item.planned.name, StepState.FAILED, note=outcome.error)
                     else:
                         outputs[item.planned.name] = produced
-                        self._set(report, item.planned.name, StepState.DONE, note=outcome.note or step.note)
+                        self._set(report, item.planned.name, StepState.DONE, note=outcome.note)
                 if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
                     store.heartbeat(run_id)
                     last_beat = time.monotonic()
@@ -273,7 +273,8 @@ class LocalRunner:
         )
         running[self._submit(task)] = _Running(planned, execution_id, task, 1, time.perf_counter())
         report.steps[name].execution_id = execution_id
-        self._set(report, name, StepState.RUNNING, note=why)
+        report.steps[name].reason = why
+        self._set(report, name, StepState.RUNNING)
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _set(self, report: RunReport, name: str, state: str, *, note: str | None = None) -> None:

@@ -243,7 +243,7 @@ class RegistryMixin(StoreBase):
                 .where(aliases_t.c.name == name)
                 .order_by(aliases_t.c.alias)
             )
-            return dict(rows.tuples().all())
+            return {alias: version for alias, version in rows}
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasMove]:
         """Every move of the model's aliases (or of one alias), oldest first."""

@@ -29,16 +29,18 @@ class MetadataStore(TrackingMixin, ExecutionsMixin, LineageMixin, RegistryMixin)
         an older revision raises SchemaOutOfDate; one this version of modelyard does not know
         (written by a newer release, or by something else) raises StoreError.
         """
-        parsed = parse_url(url)
-        masked = mask_url(parsed)
-        engine = create_store_engine(parsed)
-        store = cls(engine, masked)
+        store = cls._connect(url)
         try:
             store._check_schema(create=create)
         except BaseException:
-            engine.dispose()
+            store.close()
             raise
         return store
+
+    @classmethod
+    def _connect(cls, url: str) -> MetadataStore:
+        parsed = parse_url(url)
+        return cls(create_store_engine(parsed), mask_url(parsed))
 
     def upgrade(self) -> None:
         """Migrate the database to the newest schema (what ``yard db upgrade`` does)."""
@@ -49,16 +51,34 @@ class MetadataStore(TrackingMixin, ExecutionsMixin, LineageMixin, RegistryMixin)
         with self._read() as conn:
             return schema.current_revision(conn)
 
-    def _check_schema(self, *, create: bool) -> None:
+    def _schema_state(self) -> schema.SchemaState:
         try:
             with self._read() as conn:
-                state = schema.inspect_state(conn)
+                return schema.inspect_state(conn)
         except DatabaseError as exc:  # e.g. "file is not a database"
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
             raise StoreError(
                 f"cannot read the metadata database {self.url}: {detail}",
                 hint="point MODELYARD_DB at a modelyard SQLite file or an empty database",
             ) from exc
+
+    def _refuse_foreign(self, state: schema.SchemaState) -> None:
+        """Databases no migration may touch: not made by modelyard, or made by a newer one."""
+        if state.revision is None and state.modelyard_tables:
+            raise StoreError(
+                f"the metadata database {self.url} has tables ({', '.join(sorted(state.modelyard_tables))}) "
+                "but no modelyard schema revision",
+                hint="it was not created by modelyard; use an empty database for MODELYARD_DB",
+            )
+        if state.revision is not None and state.revision not in schema.known_revisions():
+            raise StoreError(
+                f"the metadata database {self.url} is at schema revision '{state.revision}', "
+                "which this modelyard does not know",
+                hint="it was written by a newer modelyard: upgrade modelyard (pip install -U modelyard)",
+            )
+
+    def _check_schema(self, *, create: bool) -> None:
+        state = self._schema_state()
         if state.is_empty:
             if not create:
                 raise SchemaOutOfDate(
@@ -66,22 +86,25 @@ class MetadataStore(TrackingMixin, ExecutionsMixin, LineageMixin, RegistryMixin)
                 )
             self.upgrade()
             return
-        if state.revision is None:
-            raise StoreError(
-                f"the metadata database {self.url} has tables ({', '.join(sorted(state.modelyard_tables))}) "
-                "but no modelyard schema revision",
-                hint="it was not created by modelyard; use an empty database for MODELYARD_DB",
-            )
+        self._refuse_foreign(state)
         head = schema.head_revision()
-        if state.revision == head:
-            return
-        if state.revision in schema.known_revisions():
+        if state.revision != head:
             raise SchemaOutOfDate(
                 f"the metadata database {self.url} is at schema revision {state.revision}, this modelyard needs {head}",
                 hint="back it up, then run `yard db upgrade`",
             )
-        raise StoreError(
-            f"the metadata database {self.url} is at schema revision '{state.revision}', "
-            "which this modelyard does not know",
-            hint="it was written by a newer modelyard: upgrade modelyard (pip install -U modelyard)",
-        )
+
+
+def upgrade_database(url: str) -> str:
+    """Create or migrate the database at ``url`` to the newest schema; returns the revision it is at.
+
+    This is ``yard db upgrade``: unlike ``MetadataStore.open`` it accepts a database that is behind,
+    which is the one case where opening must not refuse. Foreign or newer databases are still refused.
+    """
+    store = MetadataStore._connect(url)
+    try:
+        store._refuse_foreign(store._schema_state())
+        store.upgrade()
+        return store.current_revision() or ""
+    finally:
+        store.close()

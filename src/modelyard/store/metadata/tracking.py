@@ -91,7 +91,7 @@ class TrackingMixin(RunsMixin):
             rows = conn.execute(
                 sa.select(params_t.c.key, params_t.c.value).where(params_t.c.run_id == full_id).order_by(params_t.c.key)
             )
-            return dict(rows.tuples().all())
+            return {key: value for key, value in rows}
 
     def get_tags(self, run_id: str) -> dict[str, str]:
         with self._read() as conn:
@@ -99,7 +99,7 @@ class TrackingMixin(RunsMixin):
             rows = conn.execute(
                 sa.select(tags_t.c.key, tags_t.c.value).where(tags_t.c.run_id == full_id).order_by(tags_t.c.key)
             )
-            return dict(rows.tuples().all())
+            return {key: value for key, value in rows}
 
     def get_metrics(self, run_id: str, key: str | None = None) -> list[MetricPoint]:
         """Metric points ordered by key, step and timestamp (the order a plot needs)."""
