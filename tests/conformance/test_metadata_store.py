@@ -236,10 +236,11 @@ def test_ambiguous_prefix_lists_the_candidates(store: MetadataStore, db_url: str
                 {"id": run_id},
             )
     engine.dispose()
-    with pytest.raises(UsageError, match="ambiguous") as info:
+    with pytest.raises(NotFound, match="ambiguous") as info:
         store.get_run("abcdef")
     assert "abcdef000001" in str(info.value) and "abcdef000002" in str(info.value)
     assert store.get_run("abcdef000001").id == "abcdef000001"
+    assert store.find_run("abcdef") is None
 
 
 def test_unknown_run_is_not_found_with_a_hint(store: MetadataStore) -> None:
@@ -307,11 +308,19 @@ def test_reconcile_marks_runs_of_dead_processes_crashed(store: MetadataStore, db
     assert store.reconcile_stale_runs() == []
 
 
-def test_reconcile_marks_runs_without_a_recent_heartbeat_crashed(store: MetadataStore) -> None:
-    run_id = store.create_run(pipeline="remote")
+def test_reconcile_judges_runs_on_other_hosts_by_their_heartbeat(store: MetadataStore, db_url: str) -> None:
+    remote = store.create_run(pipeline="remote")
+    local = store.create_run(pipeline="local")
+    engine = _engine(db_url)
+    with engine.begin() as conn:  # as if a runner on another machine had created it
+        conn.execute(sa.text("UPDATE runs SET host = 'gpu-box-7' WHERE id = :id"), {"id": remote})
+    engine.dispose()
     assert store.reconcile_stale_runs(stale_after_seconds=3600) == []
-    assert store.reconcile_stale_runs(stale_after_seconds=0) == [run_id]
-    assert "no heartbeat" in (store.get_run(run_id).error or "")
+    store.heartbeat(remote)
+    assert store.reconcile_stale_runs(stale_after_seconds=0) == [remote]
+    assert "no heartbeat from gpu-box-7" in (store.get_run(remote).error or "")
+    # This process is alive: its run stays running however old its heartbeat.
+    assert store.get_run(local).status == "running"
 
 
 def _execution(store: MetadataStore, run_id: str, step: str) -> int:

@@ -84,6 +84,8 @@ def test_tracking_errors_name_the_problem(store: MetadataStore) -> None:
         store.log_batch(run_id, metrics=[("m", 1.0, 0, 0, 424242)])
     with pytest.raises(UsageError, match="non-empty"):
         store.log_batch(run_id, metrics=[("", 1.0, 0, 0, None)])
+    with pytest.raises(UsageError, match=r"cannot log metric \('loss', 'high'"):
+        store.log_batch(run_id, metrics=[("ok", 1.0, 0, 0, None), ("loss", "high", 0, 0, None)])
     with pytest.raises(NotFound):
         store.get_params("ffffffffffff")
     store.log_batch(run_id)  # nothing to write is not an error

@@ -24,14 +24,24 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @pytest.fixture
 def yard() -> Yard:
-    def run(*args: str, cwd: Path, check: int | None = 0, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "modelyard", *args], cwd=cwd, env=_env(env),
-                              capture_output=True, text=True, timeout=timeout)
+    def run(
+        *args: str, cwd: Path, check: int | None = 0, env: dict[str, str] | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "modelyard", *args],
+            cwd=cwd,
+            env=_env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check is not None and done.returncode != check:
-            raise AssertionError(f"yard {' '.join(args)} exited {done.returncode}, expected {check}\n"
-                                 f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+            raise AssertionError(
+                f"yard {' '.join(args)} exited {done.returncode}, expected {check}\n"
+                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+            )
         return done
+
     return run
 
 
@@ -43,10 +53,20 @@ def as_json(done: subprocess.CompletedProcess[str]) -> Any:
 def penguins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A penguins project that has run once (shared by the read-only tests of a module)."""
     project = tmp_path_factory.mktemp("shop") / "shop"
-    subprocess.run([sys.executable, "-m", "modelyard", "init", str(project), "--example", "penguins"],
-                   check=True, env=_env(), capture_output=True)
-    done = subprocess.run([sys.executable, "-m", "modelyard", "run", "--json"], cwd=project, env=_env(),
-                          capture_output=True, text=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "modelyard", "init", str(project), "--example", "penguins"],
+        check=True,
+        env=_env(),
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "modelyard", "run", "--json"],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return project
 

@@ -63,8 +63,36 @@ def test_changing_one_parameter_reruns_only_what_depends_on_it(yard: Yard, tmp_p
     report = as_json(yard("run", "--json", cwd=project))
     states = {s["name"]: (s["state"], s["reason"] + " · " + s["note"]) for s in report["steps"]}
     assert {n for n, (s, _) in states.items() if s == "reused"} == {
-        "ingest", "statistics", "schema", "validate", "transform"}
+        "ingest",
+        "statistics",
+        "schema",
+        "validate",
+        "transform",
+    }
     assert states["train"][0] == "done" and "param estimator_params" in states["train"][1]
     assert '"C": 1.0' in states["train"][1] and '"C": 0.5' in states["train"][1]
     assert states["evaluate"][0] == "done" and "input model changed" in states["evaluate"][1]
     assert "registered 1.1.0 -> challenger" in states["push"][1]
+
+
+def test_curated_schema_violation_fails_validate_with_report(yard: Yard, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    yard("init", str(project), cwd=tmp_path)
+    yard("run", "--json", cwd=project)
+    schemas = as_json(yard("artifacts", "list", "--type", "schema", "--json", cwd=project))
+    inferred = Path(schemas[0]["uri"].removeprefix("file:")) / "schema.yaml"
+    text = inferred.read_text()
+    assert "Dream" in text
+    (project / "schema.yaml").write_text(text.replace("[Biscoe, Dream, Torgersen]", "[Biscoe, Torgersen]"))
+    pipeline = project / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("params: {label: species}", "params: {path: schema.yaml}"))
+    done = yard("run", cwd=project, check=1)
+    assert "step 'validate'" in done.stderr and "island" in done.stderr and "Dream" in done.stderr
+    report = as_json(
+        yard("runs", "show", as_json(yard("runs", "list", "--json", cwd=project))[0]["id"], "--json", cwd=project)
+    )
+    validate = next(e for e in report["executions"] if e["step"] == "validate")
+    assert validate["status"] == "failed" and "anomalies" in validate["outputs"]
+    assert (Path(validate["outputs"]["anomalies"]["uri"].removeprefix("file:")) / "report.html").is_file()
+    steps = {e["step"] for e in report["executions"]}
+    assert "train" not in steps

@@ -87,7 +87,9 @@ def test_independent_branches_run_in_parallel(yard: Yard, tmp_path: Path) -> Non
 
 
 def test_retryable_step_retries_with_backoff(yard: Yard, tmp_path: Path) -> None:
-    root = project(tmp_path, """\
+    root = project(
+        tmp_path,
+        """\
         pipeline: control
         steps:
           source: {component: "steps.py:source"}
@@ -97,7 +99,8 @@ def test_retryable_step_retries_with_backoff(yard: Yard, tmp_path: Path) -> None
             params: {succeed_on: 3}
             retries: 3
             retry_backoff: 0.1
-        """)
+        """,
+    )
     report = as_json(yard("run", "--json", cwd=root))
     assert report["status"] == "complete"
     assert (root / "attempts.txt").read_text() == "3"
@@ -127,12 +130,15 @@ def test_failure_stops_the_run_and_resume_continues(yard: Yard, tmp_path: Path) 
 
 
 def test_user_exception_is_one_line_with_traceback_recorded(yard: Yard, tmp_path: Path) -> None:
-    root = project(tmp_path, """\
+    root = project(
+        tmp_path,
+        """\
         pipeline: control
         steps:
           source: {component: "steps.py:source"}
           broken: {component: "steps.py:boom", inputs: {data: source.out}}
-        """)
+        """,
+    )
     done = yard("run", cwd=root, check=1)
     assert "ValueError: the user's code broke" in done.stderr and "Traceback" not in done.stderr
     run = as_json(yard("runs", "show", as_json(yard("runs", "list", "--json", cwd=root))[0]["id"], "--json", cwd=root))
@@ -141,14 +147,17 @@ def test_user_exception_is_one_line_with_traceback_recorded(yard: Yard, tmp_path
 
 
 def test_condition_skips_a_step(yard: Yard, tmp_path: Path) -> None:
-    root = project(tmp_path, """\
+    root = project(
+        tmp_path,
+        """\
         pipeline: control
         steps:
           source: {component: "steps.py:source"}
           check: {component: "steps.py:flaky", inputs: {data: source.out}, params: {succeed_on: 1, good: false}}
           ship: {component: "steps.py:source", when: check.out.good}
           warn: {component: "steps.py:source", when: not check.out.good, params: {n: 2}}
-        """)
+        """,
+    )
     report = as_json(yard("run", "--json", cwd=root))
     states = {s["name"]: (s["state"], s["note"]) for s in report["steps"]}
     assert states["ship"] == ("skipped", "condition check.out.good is false")
@@ -165,8 +174,14 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-unty
 
 
 def _start(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "modelyard", "run"], cwd=root, env=spawn_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "modelyard", "run"],
+        cwd=root,
+        env=spawn_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 BLOCKING = """\
@@ -230,8 +245,9 @@ def test_ctrl_c_cancels_cleanly(yard: Yard, tmp_path: Path) -> None:
         (("inputs: {dataset: ingest.dataset}", "inputs: {dataset: ingest.datset}"), "did you mean 'dataset'"),
     ],
 )
-def test_bad_pipeline_exit_2_with_file_and_line(yard: Yard, tmp_path: Path, change: tuple[str, str],
-                                                  needle: str) -> None:
+def test_bad_pipeline_exit_2_with_file_and_line(
+    yard: Yard, tmp_path: Path, change: tuple[str, str], needle: str
+) -> None:
     root = tmp_path / "p"
     yard("init", str(root), cwd=tmp_path)
     path = root / "pipeline.yaml"
@@ -240,16 +256,20 @@ def test_bad_pipeline_exit_2_with_file_and_line(yard: Yard, tmp_path: Path, chan
     assert "pipeline.yaml:" in done.stderr and needle in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (root / ".modelyard" / "artifacts" / "objects").exists() or not any(
-        (root / ".modelyard" / "artifacts" / "objects").iterdir())
+        (root / ".modelyard" / "artifacts" / "objects").iterdir()
+    )
 
 
 def test_cycle_fails_before_running(yard: Yard, tmp_path: Path) -> None:
-    root = project(tmp_path, """\
+    root = project(
+        tmp_path,
+        """\
         pipeline: control
         steps:
           a: {component: "steps.py:slow", inputs: {data: b.out}}
           b: {component: "steps.py:slow", inputs: {data: a.out}}
-        """)
+        """,
+    )
     done = yard("run", cwd=root, check=2)
     assert "cycle: a -> b -> a" in done.stderr and "pipeline.yaml:3" in done.stderr
     assert not (root / "events.log").exists()
@@ -261,3 +281,26 @@ def test_help_and_json_flags(yard: Yard, tmp_path: Path) -> None:
         assert command in out
     assert "Example" in yard("run", "--help", cwd=tmp_path).stdout
     json.loads(yard("init", str(tmp_path / "x"), "--json", cwd=tmp_path).stdout)
+
+
+def test_editing_user_code_reruns_its_steps(yard: Yard, tmp_path: Path) -> None:
+    root = project(tmp_path, PARALLEL.replace("sleep: 1.5", "sleep: 0"))
+    yard("run", "--json", cwd=root)
+    (root / "steps.py").write_text((root / "steps.py").read_text() + "\n# a comment changes the fingerprint\n")
+    report = as_json(yard("run", "--json", cwd=root))
+    assert {s["name"]: s["reason"] for s in report["steps"]}["left"] == "code changed"
+
+
+def test_python_pipeline_definition_runs(yard: Yard, tmp_path: Path) -> None:
+    root = project(tmp_path, PARALLEL)
+    (root / "flow.py").write_text(
+        textwrap.dedent("""
+        from modelyard import Pipeline
+
+        pipeline = Pipeline("control")
+        source = pipeline.step("source", "steps.py:source")
+        pipeline.step("left", "steps.py:slow", inputs={"data": source["out"]})
+    """)
+    )
+    report = as_json(yard("run", "-p", "flow.py:pipeline", "--json", cwd=root))
+    assert [s["state"] for s in report["steps"]] == ["done", "done"]

@@ -156,18 +156,27 @@ def _print_outputs(report, settings) -> None:  # type: ignore[no-untyped-def]
 
     store = MetadataStore.open(settings.db_url, create=False)
     artifacts = ArtifactStore.open(settings.store_url)
+
+    def shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
     try:
         for execution in store.list_executions(report.run_id):
             for name, ref in execution.outputs.items():
                 if ref.type in ("model",):
-                    console.print(f"  model ({execution.step}.{name}): {artifacts.local_path(ref.digest)}", soft_wrap=True)
+                    console.print(
+                        f"  model ({execution.step}.{name}): {shown(artifacts.local_path(ref.digest))}", soft_wrap=True
+                    )
                 path = (
                     artifacts.local_path(ref.digest) / "report.html"
                     if ref.type in ("statistics", "anomalies")
                     else None
                 )
                 if path is not None and path.is_file():
-                    console.print(f"  report ({execution.step}.{name}): {path}", soft_wrap=True)
+                    console.print(f"  report ({execution.step}.{name}): {shown(path)}", soft_wrap=True)
         for step in report.steps.values():
             if step.component == "push" and step.note:
                 console.print(f"  registry: {step.note}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -60,7 +60,7 @@ class StoreBase:
         """Release pooled connections; the store must not be used afterwards."""
         self._engine.dispose()
 
-    def __enter__(self) -> StoreBase:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -93,6 +93,8 @@ class StoreBase:
         text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
         if "locked" in text or "busy" in text:
             hint = "another process held the database's write lock for over 30 s; is a step stuck?"
+        elif "does not exist" in text and "database" in text:
+            hint = "create the database first, e.g. with `createdb`, or fix its name in the URL"
         else:
             hint = "check that the database server is running and the URL is right"
         return StoreError(f"metadata database {self.url}: {text}", hint=hint)

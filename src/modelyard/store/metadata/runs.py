@@ -214,8 +214,10 @@ class RunsMixin(StoreBase):
     def reconcile_stale_runs(self, *, stale_after_seconds: float = 120.0) -> list[str]:
         """Mark runs whose driving process is gone as 'crashed' (and their running steps 'failed').
 
-        A run is stale if it is on this host and its pid is not alive, or if its heartbeat is older
-        than ``stale_after_seconds`` (the only signal available for runs on other hosts).
+        A run started on this host is stale when its pid is no longer alive; a run on another host
+        when its heartbeat is older than ``stale_after_seconds`` (the only signal available there).
+        A live local process is never judged by its heartbeat: a notebook holding a tracking run open
+        between cells sends none, and is not dead.
         """
         host = socket.gethostname()
         stamp = now()
@@ -225,7 +227,9 @@ class RunsMixin(StoreBase):
                 sa.select(runs.c.id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(runs.c.status == "running")
             ).all()
             for run_id, run_host, pid, heartbeat_at in rows:
-                if run_host == host and not pid_alive(pid):
+                if run_host == host:
+                    if pid_alive(pid):
+                        continue
                     reason = f"process {pid} on {run_host} died"
                 elif stamp - heartbeat_at > stale_after_seconds:
                     reason = f"no heartbeat from {run_host} (pid {pid}) for {stamp - heartbeat_at:.0f} s"
@@ -266,8 +270,8 @@ class RunsMixin(StoreBase):
                 return _run(rows[0])
             if len(rows) > 1:
                 shown = ", ".join(r._mapping["id"] for r in rows[:5])
-                raise UsageError(
-                    f"run id prefix '{run_id}' is ambiguous: it matches {shown}"
+                raise NotFound(
+                    f"no single run '{run_id}': the prefix is ambiguous: it matches {shown}"
                     + (" and more" if len(rows) > 5 else ""),
                     hint="give more characters of the run id",
                 )

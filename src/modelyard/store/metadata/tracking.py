@@ -40,6 +40,17 @@ def _value(value: float | None) -> float:
     return math.nan if value is None else value
 
 
+def _bad_metric(rows: list[Any]) -> str:
+    """Describe the first metric row that is not (str, number, int, int, int | None)."""
+    for row in rows:
+        try:
+            _key, value, step, timestamp_ms, _execution_id = row
+            float(value), int(step), int(timestamp_ms)
+        except (TypeError, ValueError):
+            return f"cannot log metric {row!r}"
+    return "cannot log the metrics"
+
+
 def _point(row: Any) -> MetricPoint:
     return MetricPoint(
         key=row.key, value=_value(row.value), step=row.step, timestamp_ms=row.timestamp, execution_id=row.execution_id
@@ -62,10 +73,16 @@ class TrackingMixin(RunsMixin):
         NaN metric values are kept (read back as NaN).
         """
         param_rows = self._param_rows(params)
-        points = [
-            (key, None if value != value else float(value), int(step), int(timestamp_ms), execution_id)  # NaN
-            for key, value, step, timestamp_ms, execution_id in metrics
-        ]
+        metrics = list(metrics)
+        try:
+            points = [
+                (key, None if value != value else float(value), int(step), int(timestamp_ms), execution_id)  # NaN
+                for key, value, step, timestamp_ms, execution_id in metrics
+            ]
+        except (TypeError, ValueError):
+            raise UsageError(
+                _bad_metric(metrics), hint="a metric is (key, number, step, timestamp_ms, execution_id)"
+            ) from None
         for key in {p[0] for p in points}:
             _key("metric", key)
         tag_rows = {_key("tag", k): str(v) for k, v in tags}
