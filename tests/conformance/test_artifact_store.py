@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from modelyard.store.artifacts import ArtifactStore, sha256_file, sha256_tree
 from modelyard.store.artifacts import local as local_backend
 from modelyard.store.artifacts.local import LocalArtifactStore
 from modelyard.store.artifacts.remote import FsspecArtifactStore
+from modelyard.store.liveness import host_tag
 
 # The digest of the tree written by make_tree(): pinned, because a change of the digest format
 # silently invalidates every cache key and every registered digest users already have.
@@ -208,28 +211,43 @@ def test_an_object_without_its_marker_is_invisible_and_repaired(tmp_path: Path) 
     store.fs.rm(store.root, recursive=True)
 
 
-def test_staging_dirs_are_fresh_and_stale_tmp_is_cleaned(store: ArtifactStore) -> None:
+@pytest.fixture(scope="module")
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_staging_dirs_are_fresh_and_empty(store: ArtifactStore) -> None:
     one, two = store.staging_dir(), store.staging_dir()
-    assert one != two and one.is_dir() and list(one.iterdir()) == []
-    (one / "partial.parquet").write_bytes(b"PAR1")
+    assert one != two and one.is_dir() and two.is_dir() and list(one.iterdir()) == []
+
+
+def test_clean_stale_tmp_removes_only_what_dead_writers_left(store: ArtifactStore, dead_pid: int) -> None:
+    staging = store.staging_dir()  # a step of this (live) process, idle for two hours
+    (staging / "partial.parquet").write_bytes(b"PAR1")
+    tag = host_tag()
+    dead, live = f"1700000000-{dead_pid}-{tag}-0123456789ab", f"1700000000-{os.getpid()}-{tag}-0123456789ab"
     old = time.time() - 7200
     if isinstance(store, LocalArtifactStore):
-        leftover = store.tmp / "1700000000-deadbeef-dead"
-        leftover.mkdir()
-        (leftover / "half.bin").write_bytes(b"x")
-        for path in (leftover / "half.bin", leftover):
+        for name in (dead, live):
+            (store.tmp / name).mkdir()
+            (store.tmp / name / "half.bin").write_bytes(b"x")
+            for path in (store.tmp / name / "half.bin", store.tmp / name):
+                os.utime(path, (old, old))
+        for path in (staging / "partial.parquet", staging):
             os.utime(path, (old, old))
         assert store.clean_stale_tmp(older_than_seconds=3600) == 1
-        assert not leftover.exists()
+        assert sorted(tmp_entries(store)) == sorted([live, staging.name])
     else:
         assert isinstance(store, FsspecArtifactStore)
-        store.fs.pipe_file(f"{store.root}/tmp/1700000000-deadbeef/half.bin", b"x")
+        for name in (dead, live):
+            store.fs.pipe_file(f"{store.root}/tmp/{name}/half.bin", b"x")
         time.sleep(0.01)
-        assert store.clean_stale_tmp(older_than_seconds=3600) == 0  # fresh: a writer may still be busy
-        assert store.clean_stale_tmp(older_than_seconds=0.001) >= 1
-        assert not store.fs.exists(f"{store.root}/tmp/1700000000-deadbeef")
-    assert one.exists() or not isinstance(store, LocalArtifactStore)
-    assert store.clean_stale_tmp(older_than_seconds=3600) == 0
+        assert store.clean_stale_tmp(older_than_seconds=3600) == 0  # too fresh, whoever wrote it
+        assert store.clean_stale_tmp(older_than_seconds=0.001) == 1
+        assert [p.rsplit("/", 2)[-2] for p in tmp_entries(store)] == [live]
+    assert (staging / "partial.parquet").exists()
 
 
 def test_bad_requests_are_user_errors(store: ArtifactStore, tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ def test_runs_and_artifacts_listings(yard: Yard, penguins: Path) -> None:
     assert train["cpu_seconds"] > 0 and train["peak_memory_bytes"] > 10_000_000 and train["wall_seconds"] > 0
     assert shown["params"]["train.estimator"] == "sklearn.linear_model.LogisticRegression"
     assert shown["metrics"]["eval.accuracy"] >= 0.9
+    assert train["tags"] == {"team": "research", "cost_centre": "birds"}
+    assert train["environment"]["libraries"]["scikit-learn"]
     models = as_json(yard("artifacts", "list", "--type", "model", "--json", cwd=penguins))
     assert len(models) == 1 and models[0]["type"] == "model"
     listed = as_json(yard("models", "list", "--json", cwd=penguins))

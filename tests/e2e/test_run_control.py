@@ -18,12 +18,15 @@ from tests.e2e.conftest import Yard, as_json, spawn_env
 STEPS_PY = '''
 import json, os, time
 from pathlib import Path
+import modelyard
 from modelyard import component
 
 
 @component(outputs={"out": "generic"})
 def source(ctx):
     (ctx.output_dir("out") / "value.json").write_text(json.dumps({"n": ctx.params.get("n", 1)}))
+    modelyard.log_metric("source.n", ctx.params.get("n", 1))   # attaches to this step's execution
+    modelyard.set_tag("made_by", "source")
 
 
 @component(inputs={"data": "generic"}, outputs={"out": "generic"})
@@ -80,7 +83,9 @@ steps:
 
 def test_independent_branches_run_in_parallel(yard: Yard, tmp_path: Path) -> None:
     root = project(tmp_path, PARALLEL)
-    yard("run", "--json", cwd=root)
+    report = as_json(yard("run", "--json", cwd=root))
+    shown = as_json(yard("runs", "show", report["run_id"], "--json", cwd=root))
+    assert shown["metrics"] == {"source.n": 1.0} and shown["tags"] == {"made_by": "source"}
     events = [line.split() for line in (root / "events.log").read_text().splitlines()]
     times = {(kind, step): float(t) for kind, step, t in events}
     assert times[("start", "right")] < times[("end", "left")] and times[("start", "left")] < times[("end", "right")]

@@ -148,6 +148,8 @@ def _execution_dict(e: Any) -> dict[str, Any]:
         "error",
         "cached_from",
         "attempts",
+        "tags",
+        "environment",
     )
     return {
         **{k: getattr(e, k, None) for k in fields},

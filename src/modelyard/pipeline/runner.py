@@ -257,6 +257,7 @@ class LocalRunner:
             cache_key=key,
             input_digests=digests,
             environment=env,
+            tags={**plan.definition.spec.tags, **planned.spec.tags},
         )
         store.add_events(execution_id, inputs={k: ref.id for k, ref in inputs.items()})
         for context_id in contexts:

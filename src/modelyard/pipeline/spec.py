@@ -32,6 +32,7 @@ class StepSpec(BaseModel):
     retries: int = Field(default=0, ge=0, le=20)
     retry_backoff: float = Field(default=1.0, ge=0.0, le=600.0)
     cache: bool = True
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("inputs")
     @classmethod
@@ -50,6 +51,7 @@ class PipelineSpec(BaseModel):
     pipeline: str
     description: str | None = None
     workers: int | None = Field(default=None, ge=1, le=256)
+    tags: dict[str, str] = Field(default_factory=dict, description="free tags on every execution (team, cost centre)")
     steps: dict[str, StepSpec]
 
     @field_validator("pipeline")
@@ -175,6 +177,7 @@ class Pipeline:
         retries: int = 0,
         retry_backoff: float = 1.0,
         cache: bool = True,
+        tags: dict[str, str] | None = None,
     ) -> StepHandle:
         frame = inspect.stack()[1]
         if name in self._steps:
@@ -189,6 +192,7 @@ class Pipeline:
             "retries": retries,
             "retry_backoff": retry_backoff,
             "cache": cache,
+            "tags": dict(tags or {}),
         }
         self._lines[("steps", name)] = frame.lineno
         return StepHandle(name)

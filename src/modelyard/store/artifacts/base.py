@@ -9,6 +9,7 @@ removes. Backends differ only in how bytes move; deduplication and the layout ar
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -16,6 +17,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from modelyard.errors import ConfigError, NotFound, PluginNotFound, UsageError, did_you_mean
+from modelyard.store.liveness import host_tag, pid_alive
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _LOCAL_SCHEMES = ("", "file", "local")
@@ -32,8 +34,22 @@ def default_cache_dir() -> Path:
 
 
 def temp_name(digest: str = "") -> str:
-    """A unique name for a temporary entry; the time prefix lets a human see how old debris is."""
-    return f"{int(time.time())}-{uuid.uuid4().hex[:12]}" + (f"-{digest[:12]}" if digest else "")
+    """A unique name for a temporary entry: ``<epoch>-<pid>-<host tag>-<random>[-<digest prefix>]``.
+
+    The time lets a human see how old debris is; the pid and host let ``clean_stale_tmp`` spare the
+    entries of writers that are still running.
+    """
+    name = f"{int(time.time())}-{os.getpid()}-{host_tag()}-{uuid.uuid4().hex[:12]}"
+    return name + (f"-{digest[:12]}" if digest else "")
+
+
+def writer_alive(name: str) -> bool | None:
+    """Whether the process that made a temporary entry still runs; None when that cannot be known
+    (made on another host, or not named by ``temp_name``)."""
+    parts = name.removeprefix("staging-").split("-")
+    if len(parts) < 4 or not parts[1].isdigit() or parts[2] != host_tag():
+        return None
+    return pid_alive(int(parts[1]))
 
 
 class ArtifactStore(ABC):
@@ -96,7 +112,12 @@ class ArtifactStore(ABC):
 
     @abstractmethod
     def clean_stale_tmp(self, older_than_seconds: float = 3600) -> int:
-        """Remove what killed writers left in the temporary area; returns how many entries went."""
+        """Remove what dead writers left in the temporary area; returns how many entries went.
+
+        An entry goes when nothing in it changed for ``older_than_seconds`` and the process that made
+        it is gone (or cannot be checked because it ran on another host). A staging directory of a
+        step that is still running is never removed, however long the step takes.
+        """
 
     @abstractmethod
     def verify(self, digest: str) -> bool:

@@ -16,7 +16,7 @@ import stat
 import time
 from pathlib import Path
 
-from modelyard.store.artifacts.base import ArtifactStore, check_digest, temp_name
+from modelyard.store.artifacts.base import ArtifactStore, check_digest, temp_name, writer_alive
 from modelyard.store.artifacts.digest import sha256_file, sha256_path, sha256_tree
 
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -125,7 +125,7 @@ class LocalArtifactStore(ArtifactStore):
         removed = 0
         for entry in self.tmp.iterdir():
             try:
-                if newest_mtime(entry, cutoff) <= cutoff:
+                if writer_alive(entry.name) is not True and newest_mtime(entry, cutoff) <= cutoff:
                     remove_path(entry)
                     removed += 1
             except FileNotFoundError:  # another cleaner or the writer itself got there first

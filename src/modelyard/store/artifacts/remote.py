@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from modelyard.errors import ConfigError, StoreError
-from modelyard.store.artifacts.base import ArtifactStore, check_digest, temp_name
+from modelyard.store.artifacts.base import ArtifactStore, check_digest, temp_name, writer_alive
 from modelyard.store.artifacts.digest import sha256_path, sha256_stream, tree_digest, tree_files
 from modelyard.store.artifacts.local import newest_mtime, remove_path
 
@@ -169,6 +169,8 @@ class FsspecArtifactStore(ArtifactStore):
         if self.fs.exists(tmp):
             for entry in self.fs.ls(tmp, detail=True):
                 name = entry["name"]
+                if writer_alive(name.rstrip("/").rsplit("/", 1)[-1]):
+                    continue
                 infos = list(self.fs.find(name, detail=True).values()) if entry["type"] == "directory" else [entry]
                 times = [t for t in (_modified(i) for i in infos) if t is not None]
                 # A backend that reports no times: only an empty leftover is known to be stale.
@@ -178,7 +180,7 @@ class FsspecArtifactStore(ArtifactStore):
         for local_tmp in (self.cache_dir / "tmp", self.cache_dir / "staging"):
             if local_tmp.exists():
                 for path in local_tmp.iterdir():
-                    if newest_mtime(path, cutoff) <= cutoff:
+                    if writer_alive(path.name) is not True and newest_mtime(path, cutoff) <= cutoff:
                         remove_path(path)
                         removed += 1
         return removed

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from modelyard.errors import NotFound, UsageError, did_you_mean
+from modelyard.store.liveness import pid_alive
 from modelyard.store.metadata.base import StoreBase, check_choice, now
 from modelyard.store.metadata.records import (
     CONTEXT_TYPES,
@@ -51,21 +52,6 @@ def _run(row: Row[Any]) -> Run:
         host=m["host"],
         pid=m["pid"],
     )
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host (signal 0 checks without sending)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, it just belongs to someone else
-        return True
-    except OSError:
-        return False
-    return True
 
 
 class RunsMixin(StoreBase):
