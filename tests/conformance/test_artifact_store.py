@@ -118,6 +118,9 @@ def test_move_consumes_the_source_even_when_already_stored(store: ArtifactStore,
     assert store.put(again, move=True)[0] == digest
     assert not again.exists()
     assert stored_objects(store) == [digest]
+    if isinstance(store, LocalArtifactStore):  # moving the stored object onto itself must not delete it
+        assert store.put(store.local_path(digest), move=True)[0] == digest
+        assert store.verify(digest)
 
 
 def test_local_move_from_staging_is_a_rename(tmp_path: Path) -> None:

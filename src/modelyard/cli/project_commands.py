@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import typer
 
 from modelyard.cli.context import settings_of
 from modelyard.cli.output import console, emit_json, errors
-from modelyard.errors import NotFound, UsageError, did_you_mean
+from modelyard.errors import UsageError, did_you_mean
 
 EXAMPLES = ("penguins",)
 
@@ -189,28 +188,11 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: MODELYARD_DB=postgresql://localhost/ml yard db upgrade
     """
-    from modelyard.store.metadata.store import MetadataStore
+    from modelyard.store.metadata import upgrade_database
 
     settings = settings_of(ctx)
-    store = MetadataStore.open(settings.db_url, create=True) if not _exists(settings) else None
-    if store is None:
-        try:
-            store = MetadataStore.open(settings.db_url, create=False)
-        except Exception:
-            store = None
-    if store is None:
-        from modelyard.store.metadata import upgrade_database
-
-        upgrade_database(settings.db_url)
-        store = MetadataStore.open(settings.db_url, create=False)
-    else:
-        store.upgrade()
-    console.print(f"{store.url} is at revision {store.current_revision()}")
-    store.close()
-
-
-def _exists(settings) -> bool:  # type: ignore[no-untyped-def]
-    return not settings.db_url.startswith("sqlite") or settings.home.joinpath("metadata.db").exists()
+    revision = upgrade_database(settings.db_url)
+    console.print(f"the metadata database is at revision {revision}")
 
 
 def db_current(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
@@ -220,15 +202,10 @@ def db_current(ctx: typer.Context, json_out: bool = typer.Option(False, "--json"
     """
     from modelyard.store.metadata.store import MetadataStore
 
-    settings = settings_of(ctx)
-    try:
-        store = MetadataStore.open(settings.db_url, create=False)
-    except NotFound:
-        raise
+    store = MetadataStore.open(settings_of(ctx).db_url, create=False)
     revision = store.current_revision()
     if json_out:
         emit_json({"url": store.url, "revision": revision})
     else:
         console.print(f"{store.url}: revision {revision}")
     store.close()
-    sys.stdout.flush()

@@ -76,7 +76,7 @@ class LocalArtifactStore(ArtifactStore):
         digest = sha256_path(src)
         final = self._object(digest)
         if final.exists():
-            if move:
+            if move and src.resolve() != final.resolve():  # never delete the stored object itself
                 remove_path(src)
             return digest, self.uri_for(digest)
         final.parent.mkdir(parents=True, exist_ok=True)
