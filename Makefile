@@ -21,7 +21,10 @@ demo: install
 	$(BIN)/yard init $(DEMO_DIR) --example penguins
 	cd $(DEMO_DIR) && ../$(BIN)/yard run
 	@echo
-	@echo "Run it again (every step is reused):  cd $(DEMO_DIR) && ../$(BIN)/yard run"
+	@echo "Again: nothing changed, so every step is reused:"
+	cd $(DEMO_DIR) && ../$(BIN)/yard run
+	@echo
+	@echo "Where the champion model came from:"
 	cd $(DEMO_DIR) && ../$(BIN)/yard lineage penguins
 
 lint: install-dev
