@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import BaseModel, ConfigDict
 
+from modelyard.core.anomalies import Anomalies
 from modelyard.errors import StepFailed
 from modelyard.pipeline.component import component
 from modelyard.pipeline.components.statistics import SPLITS, load_statistics
@@ -32,7 +35,8 @@ def validate(ctx: StepContext) -> None:
     ctx.write_json("anomalies", "anomalies.json", {split: a.to_dict() for split, a in found.items()})
     errors = [(split, a) for split, anomalies in found.items() for a in anomalies.errors]
     warnings = sum(len(anomalies.warnings) for anomalies in found.values())
-    html = statistics_html(stats, anomalies=found["train"], title=f"Validation — {ctx.step}")
+    every = Anomalies(tuple(replace(a, message=f"{split}: {a.message}") for split in found for a in found[split]))
+    html = statistics_html(stats, anomalies=every, title=f"Validation — {ctx.step}")
     (ctx.output_dir("anomalies") / "report.html").write_text(html, encoding="utf-8")
     ctx.set_properties("anomalies", errors=len(errors), warnings=warnings, valid=not errors)
     if errors:
