@@ -60,6 +60,11 @@ def flaky(ctx):
 
 
 @component(inputs={"data": "generic"}, outputs={"out": "generic"})
+def die(ctx):
+    os._exit(9)
+
+
+@component(inputs={"data": "generic"}, outputs={"out": "generic"})
 def boom(ctx):
     raise ValueError("the user's code broke")
 '''
@@ -309,3 +314,18 @@ def test_python_pipeline_definition_runs(yard: Yard, tmp_path: Path) -> None:
     )
     report = as_json(yard("run", "-p", "flow.py:pipeline", "--json", cwd=root))
     assert [s["state"] for s in report["steps"]] == ["done", "done"]
+
+
+def test_a_dying_worker_fails_its_step_not_the_runner(yard: Yard, tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        """\
+        pipeline: control
+        steps:
+          source: {component: "steps.py:source"}
+          crash: {component: "steps.py:die", inputs: {data: source.out}}
+        """,
+    )
+    done = yard("run", cwd=root, check=1)
+    assert "step 'crash': the worker process died" in done.stderr
+    assert as_json(yard("runs", "list", "--json", cwd=root))[0]["status"] == "failed"

@@ -34,16 +34,6 @@ class _Running:
     started: float
 
 
-def _result(future: Future[StepOutcome]) -> StepOutcome:
-    """The worker's outcome; a worker that died (killed, out of memory, a crash in C code) is a failed step."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return future.result()
-    except BrokenProcessPool as exc:
-        return StepOutcome(error=f"the worker process died while running the step ({exc})")
-
-
 class LocalRunner:
     """Runs a :class:`Plan` against a project's stores. Build one per run; it owns its worker pool."""
 
@@ -100,7 +90,7 @@ class LocalRunner:
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED) if running else ((), ())
                 for future in done:
                     item = running.pop(future)
-                    outcome = _result(future)
+                    outcome = self._result(future)
                     if outcome.error and item.planned.component.retryable and item.attempt <= item.planned.spec.retries:
                         delay = item.planned.spec.retry_backoff * (2 ** (item.attempt - 1))
                         item.attempt += 1
@@ -298,6 +288,20 @@ class LocalRunner:
                 max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
             )
         return self._pool.submit(execute_step, task)
+
+    def _result(self, future: Future[StepOutcome]) -> StepOutcome:
+        """The worker's outcome; a worker that died (killed, out of memory, a crash in C code) fails its step,
+        and the broken pool is replaced so that retries and other branches can still run."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._shutdown_pool(kill=True)
+            return StepOutcome(
+                error="the worker process died while running the step (killed, out of memory, "
+                "or a crash in native code)"
+            )
 
     def _shutdown_pool(self, *, kill: bool) -> None:
         pool, self._pool = self._pool, None
