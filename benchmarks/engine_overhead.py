@@ -106,7 +106,19 @@ def in_process_run(folder: Path, n: int, *, expect: str) -> float:
     return seconds
 
 
-def measure_shape(root: Path, shape: str, n: int, rounds: int, process_start: float) -> dict[str, Any]:
+def measure_one_step(root: Path, rounds: int) -> dict[str, float]:
+    """``yard run`` of a one-step project: the fixed cost that the marginal per-step figure subtracts."""
+    first, reused = [], []
+    for r in range(rounds):
+        project = make_project(root / f"one-sub-{r}", "chain", 1)
+        first.append(yard_run_json(project, 1, expect="done"))
+        reused.append(yard_run_json(project, 1, expect="reused"))
+    return {"first": statistics.median(first), "reused": statistics.median(reused)}
+
+
+def measure_shape(
+    root: Path, shape: str, n: int, rounds: int, process_start: float, one_step: dict[str, float]
+) -> dict[str, Any]:
     sub_first, sub_reuse, in_first, in_reuse = [], [], [], []
     for r in range(rounds):
         project = make_project(root / f"{shape}-sub-{r}", shape, n)
@@ -121,6 +133,7 @@ def measure_shape(root: Path, shape: str, n: int, rounds: int, process_start: fl
         figures[label] = {
             "yard_run_wall_s": wall,
             "per_step_s": (wall - process_start) / n,
+            "marginal_per_step_s": (wall - one_step[label]) / (n - 1),
             "in_process_s": inside,
             "in_process_per_step_s": inside / n,
         }
@@ -170,10 +183,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         store_create = time.perf_counter() - started
         process_start = median_wall([YARD, "run", "--check"], args.repeat, cwd=one)
         in_process_run(one, 1, expect="done")  # warm this process: imports, first pool start
+        one_step = measure_one_step(root, args.rounds)
         shapes = []
         for shape in ("chain", "fanout"):
             say(f"{shape} of {args.steps} no-op steps, {args.rounds} round(s)...")
-            shapes.append(measure_shape(root, shape, args.steps, args.rounds, process_start))
+            shapes.append(measure_shape(root, shape, args.steps, args.rounds, process_start, one_step))
         penguins = None
         if not args.no_penguins:
             say(f"penguins example, re-run x {args.penguins_repeat}...")
@@ -183,6 +197,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "store_create_s": store_create,
         "process_start_s": process_start,
+        "one_step_yard_run_s": one_step,
         "shapes": shapes,
         "penguins": penguins,
     }
@@ -195,18 +210,20 @@ def ms(value: float) -> str:
 def show(figures: dict[str, Any]) -> None:
     m = figures["machine"]
     start = figures["process_start_s"]
+    one = figures["one_step_yard_run_s"]
     rows = []
     for shape in figures["shapes"]:
         first, reused = shape["first"], shape["reused"]
-        for label, f in (("first run (execute)", first), ("re-run (all reused)", reused)):
+        for label, f in (("first run", first), ("re-run, all reused", reused)):
             rows.append(
                 [
-                    f"{shape['shape']} x {shape['steps']}: {label}",
+                    f"{shape['shape']} x{shape['steps']}: {label}",
                     fmt_seconds(f["yard_run_wall_s"]),
                     ms(f["per_step_s"]),
+                    ms(f["marginal_per_step_s"]),
                     fmt_seconds(f["in_process_s"]),
                     ms(f["in_process_per_step_s"]),
-                    "" if f is first else fmt_ratio(ratio(first["per_step_s"], reused["per_step_s"])) + " cheaper",
+                    "" if f is first else fmt_ratio(ratio(first["in_process_s"], reused["in_process_s"])),
                 ]
             )
     chain, fan = figures["shapes"]
@@ -214,12 +231,14 @@ def show(figures: dict[str, Any]) -> None:
         f"process start = `yard run --check` on a 1-step project: {fmt_seconds(start)} (median); "
         f"per step = (wall - process start) / N; creating a project's store (migrations): "
         f"{fmt_seconds(figures['store_create_s'])}, done before timing",
+        f"marginal = (wall - wall of a 1-step project) / (N - 1), the fixed cost of a run left out; 1-step "
+        f"yard run: {fmt_seconds(one['first'])} first, {fmt_seconds(one['reused'])} reused",
         f"fan-out vs chain, first run per step (in-process): "
         f"{fmt_ratio(ratio(fan['first']['in_process_per_step_s'], chain['first']['in_process_per_step_s']))}; "
         f"medians of {chain['rounds']} round(s), each on a fresh project",
     ]
     title = f"Engine overhead per no-op step (Python {m['python']}, {m['cpus']} CPUs, 2 workers)"
-    columns = ["pipeline", "yard run wall", "per step", "in-process", "in-process per step", "reuse vs run"]
+    columns = ["pipeline", "yard run wall", "per step", "marginal", "in-process", "per step", "reuse speed-up"]
     print_table(title, columns, rows, notes)
     penguins = figures["penguins"]
     if penguins:
