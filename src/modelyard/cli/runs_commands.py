@@ -127,7 +127,9 @@ def runs_show(
     for title, values in (("params", params), ("metrics", metrics), ("tags", tags)):
         if values:
             console.print(
-                f"[bold]{title}[/]: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())), highlight=False
+                f"[bold]{title}[/]: "
+                + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in sorted(values.items())),
+                highlight=False,
             )
 
 
