@@ -55,7 +55,8 @@ def pipeline_yaml(shape: str, n: int) -> str:
     lines = [f"pipeline: noop-{shape}", "steps:", "  s0: {component: 'steps.py:noop', params: {i: 0}}"]
     for i in range(1, n):
         upstream = f"s{i - 1}" if shape == "chain" else "s0"
-        lines.append(f"  s{i}: {{component: 'steps.py:noop_after', inputs: {{data: {upstream}.out}}, params: {{i: {i}}}}}")
+        wiring = f"component: 'steps.py:noop_after', inputs: {{data: {upstream}.out}}, params: {{i: {i}}}"
+        lines.append(f"  s{i}: {{{wiring}}}")
     return "\n".join(lines) + "\n"
 
 

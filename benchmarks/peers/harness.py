@@ -135,12 +135,13 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]
         for note in notes:
             print(f"note: {note}")
         return
-    table = Table(title=title, title_justify="left")
+    table = Table()
     for index, column in enumerate(columns):
         table.add_column(column, justify="left" if index == 0 else "right")
     for row in rows:
         table.add_row(*row)
     console = Console(width=max(120, Console().width))
+    console.print(title, style="bold", highlight=False)
     console.print(table)
     for note in notes:
         console.print(f"[dim]note:[/dim] {note}", highlight=False)
