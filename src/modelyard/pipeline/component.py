@@ -38,6 +38,9 @@ class ComponentDef:
     params: type[BaseModel] | None = None
     retryable: bool = False
     cacheable: bool = True
+    # Light steps (a registry write) run on a thread of the runner instead of a worker process: starting a
+    # worker costs more than the step, and a fully reused re-run should start no process at all.
+    inline: bool = False
     # Files read from outside the store (a raw CSV): hashed into the cache key and recorded as FILE artifacts.
     external_inputs: Callable[[Any, Path], dict[str, Path]] | None = None
     # Names of parameters whose values are code references; their source is part of the fingerprint.
@@ -83,6 +86,7 @@ def component(
     params: type[BaseModel] | None = None,
     retryable: bool = False,
     cache: bool = True,
+    inline: bool = False,
     external_inputs: Callable[[Any, Path], dict[str, Path]] | None = None,
     code_params: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -104,6 +108,7 @@ def component(
             params=params,
             retryable=retryable,
             cacheable=cache,
+            inline=inline,
             external_inputs=external_inputs,
             code_params=code_params,
             description=(inspect.getdoc(fn) or "").split("\n")[0],

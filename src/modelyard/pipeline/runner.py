@@ -8,7 +8,7 @@ crashed, never "running" forever; ``resume`` continues a run, keeping the steps 
 from __future__ import annotations
 
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ class LocalRunner:
         self.observer = observer or SilentObserver()
         self.workers = workers or settings.workers
         self._pool: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
         self._env: dict[str, Any] | None = None
 
     # -- public -------------------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ class LocalRunner:
                     for name, (when, item) in list(retry_at.items()):
                         if time.monotonic() >= when:
                             del retry_at[name]
-                            running[self._submit(item.task)] = item
+                            running[self._submit(item.task, inline=item.planned.component.inline)] = item
                             item.started = time.perf_counter()
                             self._set(report, name, StepState.RUNNING, note=f"attempt {item.attempt}")
                 if not running and not retry_at:
@@ -262,7 +263,9 @@ class LocalRunner:
             planned.spec.params,
             inputs,
         )
-        running[self._submit(task)] = _Running(planned, execution_id, task, 1, time.perf_counter())
+        running[self._submit(task, inline=planned.component.inline)] = _Running(
+            planned, execution_id, task, 1, time.perf_counter()
+        )
         report.steps[name].execution_id = execution_id
         report.steps[name].reason = why
         self._set(report, name, StepState.RUNNING)
@@ -280,7 +283,11 @@ class LocalRunner:
             self._env = environment()
         return self._env
 
-    def _submit(self, task: StepTask) -> Future[StepOutcome]:
+    def _submit(self, task: StepTask, *, inline: bool = False) -> Future[StepOutcome]:
+        if inline:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelyard-inline")
+            return self._threads.submit(execute_step, task)
         if self._pool is None:
             import multiprocessing
 
@@ -304,6 +311,9 @@ class LocalRunner:
             )
 
     def _shutdown_pool(self, *, kill: bool) -> None:
+        threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=not kill, cancel_futures=True)
         pool, self._pool = self._pool, None
         if pool is None:
             return

@@ -15,7 +15,9 @@ class PushParams(BaseModel):
     alias: str = Field(default="challenger", description="alias a pushed version gets when a champion exists")
 
 
-@component(inputs={"model": "model", "blessing": "blessing?"}, params=PushParams, retryable=True, cache=False)
+@component(
+    inputs={"model": "model", "blessing": "blessing?"}, params=PushParams, retryable=True, cache=False, inline=True
+)
 def push(ctx: StepContext) -> None:
     """Register the model package (idempotent: the same package is the same version)."""
     from modelyard.registry.registry import Registry, read_signature

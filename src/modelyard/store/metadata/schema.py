@@ -9,6 +9,7 @@ name so that a PostgreSQL database shared with an application that uses Alembic 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@cache  # the migrations ship with the package and cannot change while it runs; reading them costs milliseconds
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
@@ -59,6 +61,7 @@ def head_revision() -> str:
     return head
 
 
+@cache
 def known_revisions() -> frozenset[str]:
     from alembic.script import ScriptDirectory
 
