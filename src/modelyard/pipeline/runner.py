@@ -67,7 +67,11 @@ class LocalRunner:
         report = RunReport(run_id, plan.name, resumed=resume is not None)
         for name, planned in plan.steps.items():
             report.steps[name] = StepReport(name, planned.spec.component)
-        contexts = [store.put_context("pipeline", plan.name), store.put_context("run", run_id)]
+        contexts = [
+            store.put_context("project", str(self.settings.project_dir)),
+            store.put_context("pipeline", plan.name),
+            store.put_context("run", run_id),
+        ]
         outputs: dict[str, dict[str, ArtifactRef]] = {}
         running: dict[Future[StepOutcome], _Running] = {}
         retry_at: dict[str, tuple[float, _Running]] = {}
