@@ -291,6 +291,8 @@ def test_help_and_json_flags(yard: Yard, tmp_path: Path) -> None:
         assert command in out
     assert "Example" in yard("run", "--help", cwd=tmp_path).stdout
     json.loads(yard("init", str(tmp_path / "x"), "--json", cwd=tmp_path).stdout)
+    assert "No such command 'nonsense'" in yard("nonsense", cwd=tmp_path, check=2).stderr
+    assert "--limit" in yard("runs", "list", "--limit", "0", cwd=tmp_path / "x", check=2).stderr
 
 
 def test_editing_user_code_reruns_its_steps(yard: Yard, tmp_path: Path) -> None:

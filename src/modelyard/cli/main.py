@@ -63,12 +63,14 @@ def run(argv: list[str] | None = None) -> None:
     except typer.Abort:
         errors.print("aborted")
         sys.exit(130)
+    except typer.TyperException as exc:  # usage mistakes: unknown command, bad option value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            errors.print(f"error: {exc}")
+        sys.exit(2)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
         if debug:
             raise
         errors.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for the traceback)")
