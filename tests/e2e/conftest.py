@@ -73,3 +73,9 @@ def penguins(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def spawn_env() -> dict[str, str]:
     return _env()
+
+
+def latest_run(yard: Yard, cwd: Path) -> Any:
+    """`yard runs show` of the newest run, as JSON."""
+    newest = as_json(yard("runs", "list", "--json", "--limit", "1", cwd=cwd))[0]["id"]
+    return as_json(yard("runs", "show", newest, "--json", cwd=cwd))

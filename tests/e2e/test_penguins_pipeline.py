@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.e2e.conftest import Yard, as_json
+from tests.e2e.conftest import Yard, as_json, latest_run
 
 STEPS = ["ingest", "statistics", "schema", "validate", "transform", "train", "evaluate", "push"]
 
@@ -90,9 +90,7 @@ def test_curated_schema_violation_fails_validate_with_report(yard: Yard, tmp_pat
     pipeline.write_text(pipeline.read_text().replace("params: {label: species}", "params: {path: schema.yaml}"))
     done = yard("run", cwd=project, check=1)
     assert "step 'validate'" in done.stderr and "island" in done.stderr and "Dream" in done.stderr
-    report = as_json(
-        yard("runs", "show", as_json(yard("runs", "list", "--json", cwd=project))[0]["id"], "--json", cwd=project)
-    )
+    report = latest_run(yard, project)
     validate = next(e for e in report["executions"] if e["step"] == "validate")
     assert validate["status"] == "failed" and "anomalies" in validate["outputs"]
     assert (Path(validate["outputs"]["anomalies"]["uri"].removeprefix("file:")) / "report.html").is_file()

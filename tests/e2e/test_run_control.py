@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Yard, as_json, spawn_env
+from tests.e2e.conftest import Yard, as_json, latest_run, spawn_env
 
 STEPS_PY = '''
 import json, os, time
@@ -151,7 +151,7 @@ def test_user_exception_is_one_line_with_traceback_recorded(yard: Yard, tmp_path
     )
     done = yard("run", cwd=root, check=1)
     assert "ValueError: the user's code broke" in done.stderr and "Traceback" not in done.stderr
-    run = as_json(yard("runs", "show", as_json(yard("runs", "list", "--json", cwd=root))[0]["id"], "--json", cwd=root))
+    run = latest_run(yard, root)
     broken = next(e for e in run["executions"] if e["step"] == "broken")
     assert broken["status"] == "failed" and "Traceback" in broken["error"] and "steps.py" in broken["error"]
 
