@@ -47,6 +47,34 @@ def record_reuse(
     context_ids: list[int],
 ) -> int:
     """A reused step still gets an execution in this run, linked to the same outputs, so lineage stays whole."""
+    with store.transaction():
+        return _record_reuse(
+            store,
+            run_id=run_id,
+            planned=planned,
+            cached=cached,
+            fingerprint=fingerprint,
+            key=key,
+            params=params,
+            inputs=inputs,
+            environment=environment,
+            context_ids=context_ids,
+        )
+
+
+def _record_reuse(
+    store: Any,
+    *,
+    run_id: str,
+    planned: PlannedStep,
+    cached: Any,
+    fingerprint: str,
+    key: str,
+    params: dict[str, Any],
+    inputs: dict[str, ArtifactRef],
+    environment: dict[str, Any],
+    context_ids: list[int],
+) -> int:
     execution_id = store.create_execution(
         run_id=run_id,
         step=planned.name,
@@ -78,7 +106,27 @@ def record_outcome(
     attempts: int,
     context_ids: list[int],
 ) -> dict[str, ArtifactRef]:
-    """Artifacts and output events of a finished step, then its status and resource use."""
+    """Artifacts and output events of a finished step, then its status and resource use, in one transaction."""
+    with store.transaction():
+        return _record_outcome(
+            store,
+            execution_id=execution_id,
+            planned=planned,
+            outcome=outcome,
+            attempts=attempts,
+            context_ids=context_ids,
+        )
+
+
+def _record_outcome(
+    store: Any,
+    *,
+    execution_id: int,
+    planned: PlannedStep,
+    outcome: StepOutcome,
+    attempts: int,
+    context_ids: list[int],
+) -> dict[str, ArtifactRef]:
     outputs: dict[str, ArtifactRef] = {}
     for name, (digest, uri, properties) in outcome.outputs.items():
         outputs[name] = store.put_artifact(planned.component.outputs[name], uri, digest, properties)

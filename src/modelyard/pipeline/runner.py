@@ -243,20 +243,21 @@ class LocalRunner:
                 params=params,
                 input_digests=digests,
             )
-        execution_id = store.create_execution(
-            run_id=self._run_id,
-            step=name,
-            component=planned.spec.component,
-            params=params,
-            code_fingerprint=fingerprint,
-            cache_key=key,
-            input_digests=digests,
-            environment=env,
-            tags={**plan.definition.spec.tags, **planned.spec.tags},
-        )
-        store.add_events(execution_id, inputs={k: ref.id for k, ref in inputs.items()})
-        for context_id in contexts:
-            store.attribute(context_id, execution_ids=[execution_id])
+        with store.transaction():
+            execution_id = store.create_execution(
+                run_id=self._run_id,
+                step=name,
+                component=planned.spec.component,
+                params=params,
+                code_fingerprint=fingerprint,
+                cache_key=key,
+                input_digests=digests,
+                environment=env,
+                tags={**plan.definition.spec.tags, **planned.spec.tags},
+            )
+            store.add_events(execution_id, inputs={k: ref.id for k, ref in inputs.items()})
+            for context_id in contexts:
+                store.attribute(context_id, execution_ids=[execution_id])
         task = StepTask(
             self.settings,
             self._run_id,

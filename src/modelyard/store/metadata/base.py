@@ -7,6 +7,7 @@ not the caller's fault (server gone, lock held too long) become :class:`StoreErr
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ class StoreBase:
     def __init__(self, engine: Engine, masked_url: str) -> None:
         self._engine = engine
         self.url = masked_url
+        self._batch = threading.local()  # the open transaction() of each thread, if any
 
     @property
     def dialect(self) -> str:
@@ -70,8 +72,29 @@ class StoreBase:
         return f"{type(self).__name__}({self.url!r})"
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several operations of this thread into one write transaction (all or nothing).
+
+        The runner records a step's execution, events and context links together: one commit instead of a
+        dozen, and a crash never leaves an execution without its events.
+        """
+        if getattr(self._batch, "conn", None) is not None:  # nested: the outer transaction decides
+            yield
+            return
+        with self._write() as conn:
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One write transaction (SQLite: BEGIN IMMEDIATE); commits on success, rolls back on error."""
+        shared = getattr(self._batch, "conn", None)
+        if shared is not None:
+            yield shared
+            return
         try:
             with self._engine.begin() as conn:
                 yield conn
@@ -81,6 +104,10 @@ class StoreBase:
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """One read transaction: a consistent snapshot that does not take SQLite's write lock."""
+        shared = getattr(self._batch, "conn", None)
+        if shared is not None:  # inside transaction(): read what this transaction has written
+            yield shared
+            return
         try:
             with self._engine.connect() as conn:
                 conn.execution_options(**{sqlite.READ_ONLY: True})
