@@ -32,6 +32,9 @@ CHUNK_ROWS = 500_000
 #: Bumped whenever the generator's output changes, so that stale cached files are not measured.
 GENERATOR_VERSION = 1
 
+#: The columns whose distribution the drifted variant changes (weight_kg: only its share of nulls).
+PLANTED_DRIFT = ("score", "latency_ms", "feature_d", "visits", "is_member", "color", "weight_kg")
+
 _COLORS = ["red", "green", "blue", "yellow", "black", "white", "orange", "purple"]
 _COUNTRIES = [f"C{i:02d}" for i in range(40)]
 _DEVICES = ["ios", "android", "web", "tv"]
@@ -158,7 +161,9 @@ def generate(rows: int, seed: int = 0, *, drifted: bool = False, data_dir: Path 
         for start in range(0, rows, CHUNK_ROWS):
             chunk = make_chunk(rng, start, min(CHUNK_ROWS, rows - start), drifted=drifted)
             if csv_writer is None:
-                csv_writer = pacsv.CSVWriter(str(csv_tmp), chunk.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+                csv_writer = pacsv.CSVWriter(
+                    str(csv_tmp), chunk.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+                )
                 parquet_writer = pq.ParquetWriter(str(parquet_tmp), chunk.schema, compression="snappy")
             csv_writer.write_table(chunk)
             parquet_writer.write_table(chunk, row_group_size=122_880)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from modelyard.cli import project_commands, runs_commands
+from modelyard.cli import data_commands, models_commands, project_commands, runs_commands, serve_commands
 from modelyard.cli.context import Globals
 from modelyard.cli.output import errors
 from modelyard.errors import ModelyardError
@@ -39,7 +39,10 @@ def main(
 
 
 project_commands.register(app)
+data_commands.register(app)
 runs_commands.register(app)
+serve_commands.register(app)
+models_commands.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""``yard runs``, ``yard artifacts``, ``yard lineage`` and ``yard models``: what ran and where things came from."""
+"""``yard runs``, ``yard artifacts`` and ``yard lineage``: what ran and where things came from."""
 
 from __future__ import annotations
 
@@ -21,10 +21,6 @@ def register(app: typer.Typer) -> None:
     artifacts = typer.Typer(help="Stored artifacts.\n\nExample: yard artifacts list --type model", no_args_is_help=True)
     artifacts.command("list")(artifacts_list)
     app.add_typer(artifacts, name="artifacts")
-    models = typer.Typer(help="The model registry.\n\nExample: yard models show penguins", no_args_is_help=True)
-    models.command("list")(models_list)
-    models.command("show")(models_show)
-    app.add_typer(models, name="models")
     app.command("lineage")(lineage)
 
 
@@ -252,67 +248,3 @@ def _grow(branch: Tree, graph: Any, key: str, downstream: bool, seen: set[str]) 
         if node.key not in seen:
             seen.add(node.key)
             _grow(child, graph, node.key, downstream, seen)
-
-
-def models_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Registered models with their latest version and aliases.
-
-    Example: yard models list
-    """
-    with metadata(ctx) as store:
-        rows = []
-        for name in store.list_registered_models():
-            versions = store.list_model_versions(name)
-            rows.append(
-                {
-                    "name": name,
-                    "versions": len(versions),
-                    "latest": versions[-1].version if versions else None,
-                    "aliases": store.aliases(name),
-                }
-            )
-    if json_out:
-        emit_json(rows)
-        return
-    table = Table("model", "versions", "latest", "aliases")
-    for row in rows:
-        table.add_row(
-            row["name"],
-            str(row["versions"]),
-            row["latest"] or "",
-            ", ".join(f"{a}={v}" for a, v in sorted(row["aliases"].items())),
-        )
-    console.print(table if rows else "no models registered yet")
-
-
-def models_show(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="Model name."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """A model's versions and the history of its aliases (who moved them, when, why).
-
-    Example: yard models show penguins
-    """
-    with metadata(ctx) as store:
-        if name not in store.list_registered_models():
-            from modelyard.errors import did_you_mean
-
-            raise NotFound(f"no model named '{name}'", hint=did_you_mean(name, store.list_registered_models()))
-        versions = store.list_model_versions(name)
-        history = store.alias_history(name)
-        aliases = store.aliases(name)
-    if json_out:
-        emit_json({"name": name, "aliases": aliases, "versions": versions, "history": history})
-        return
-    table = Table("version", "digest", "run", "created", "aliases")
-    for v in versions:
-        tagged = ", ".join(a for a, ver in aliases.items() if ver == v.version)
-        table.add_row(v.version, v.digest[:12], v.run_id or "", when(v.created_at), tagged)
-    console.print(table)
-    for move in history:
-        console.print(
-            f"  {when(move.at)} {move.alias}: {move.from_version or '—'} -> {move.to_version or '—'} "
-            f"by {move.actor}: {move.reason}",
-            highlight=False,
-        )

@@ -27,6 +27,12 @@ class AnomalyCode(StrEnum):
     VALUE_OUTSIDE_DOMAIN = "value_outside_domain"
     OUT_OF_RANGE = "out_of_range"
     EMPTY_DATASET = "empty_dataset"
+    NAN_NOT_ALLOWED = "nan_not_allowed"
+    INF_NOT_ALLOWED = "inf_not_allowed"
+    ROW_COUNT_OUT_OF_BOUNDS = "row_count_out_of_bounds"
+    ROW_COUNT_CHANGED = "row_count_changed"
+    DRIFT = "drift"
+    SKEW = "skew"
 
 
 class Severity(StrEnum):
@@ -122,3 +128,92 @@ class Anomalies:
                 hint="upgrade modelyard to read artifacts written by a newer version",
             )
         return cls(items=tuple(Anomaly.from_dict(item) for item in data.get("items", ())))
+
+
+@dataclass(frozen=True)
+class ColumnDistance:
+    """How far one column's distribution moved between a reference and a current dataset.
+
+    ``metric`` names the measure the decision used (``linf``, ``jensen_shannon``, ``ks_test`` or
+    ``chi2_test``) and ``value`` its value; for the two tests ``value`` is the p-value and the column
+    moved when it is *below* ``threshold``, for distances when it is *above*. ``distances`` keeps every
+    measure that was computed (``linf``, ``jensen_shannon``, ``psi``, ``ks``, ``p_value``) so a report
+    can show them all whichever one decided.
+    """
+
+    column: str
+    kind: str  # numeric | categorical
+    metric: str
+    value: float
+    threshold: float
+    drifted: bool
+    distances: dict[str, float] = field(default_factory=dict, hash=False)
+    reference_count: int = 0
+    current_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "metric": self.metric,
+            "value": self.value,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "distances": dict(self.distances),
+            "reference_count": self.reference_count,
+            "current_count": self.current_count,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnDistance:
+        return cls(
+            column=str(data["column"]),
+            kind=str(data["kind"]),
+            metric=str(data["metric"]),
+            value=float(data["value"]),
+            threshold=float(data["threshold"]),
+            drifted=bool(data["drifted"]),
+            distances={str(k): float(v) for k, v in (data.get("distances") or {}).items()},
+            reference_count=int(data.get("reference_count", 0)),
+            current_count=int(data.get("current_count", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Per-column distances between two datasets.
+
+    ``mode`` is ``drift`` (two spans of the same data) or ``skew`` (training data against serving data).
+    """
+
+    mode: str
+    columns: tuple[ColumnDistance, ...]
+    reference_rows: int
+    current_rows: int
+
+    @property
+    def drifted(self) -> tuple[ColumnDistance, ...]:
+        return tuple(column for column in self.columns if column.drifted)
+
+    def find(self, name: str) -> ColumnDistance | None:
+        for column in self.columns:
+            if column.column == name:
+                return column
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "columns": [column.to_dict() for column in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftReport:
+        return cls(
+            mode=str(data["mode"]),
+            columns=tuple(ColumnDistance.from_dict(column) for column in data.get("columns", ())),
+            reference_rows=int(data.get("reference_rows", 0)),
+            current_rows=int(data.get("current_rows", 0)),
+        )

@@ -37,6 +37,8 @@ class ColumnSchema:
     max: float | None = None
     drift_threshold: float | None = None
     skew_threshold: float | None = None
+    allow_nan: bool = False
+    allow_inf: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -64,6 +66,8 @@ class ColumnSchema:
             "max": self.max,
             "drift_threshold": self.drift_threshold,
             "skew_threshold": self.skew_threshold,
+            "allow_nan": self.allow_nan,
+            "allow_inf": self.allow_inf,
         }
 
     @classmethod
@@ -79,6 +83,8 @@ class ColumnSchema:
             max=data.get("max"),
             drift_threshold=data.get("drift_threshold"),
             skew_threshold=data.get("skew_threshold"),
+            allow_nan=bool(data.get("allow_nan", False)),
+            allow_inf=bool(data.get("allow_inf", False)),
         )
 
 
@@ -104,8 +110,15 @@ class Schema:
     columns: tuple[ColumnSchema, ...]
     environments: dict[str, Environment] = field(default_factory=dict, hash=False)
     version: int = SCHEMA_VERSION
+    #: Bounds on the number of rows of a batch, and the largest relative change of the row count
+    #: against the previous span (0.5: half as many or one and a half times as many rows at most).
+    min_rows: int | None = None
+    max_rows: int | None = None
+    max_row_change: float | None = None
 
     def __post_init__(self) -> None:
+        if self.min_rows is not None and self.max_rows is not None and self.min_rows > self.max_rows:
+            raise UsageError(f"min_rows {self.min_rows} is greater than max_rows {self.max_rows}")
         seen: set[str] = set()
         for column in self.columns:
             if column.name in seen:
@@ -156,6 +169,9 @@ class Schema:
             "version": self.version,
             "columns": [column.to_dict() for column in self.columns],
             "environments": [env.to_dict() for env in self.environments.values()],
+            "min_rows": self.min_rows,
+            "max_rows": self.max_rows,
+            "max_row_change": self.max_row_change,
         }
 
     @classmethod
@@ -170,4 +186,7 @@ class Schema:
         return cls(
             columns=tuple(ColumnSchema.from_dict(column) for column in data.get("columns", ())),
             environments={env.name: env for env in environments},
+            min_rows=data.get("min_rows"),
+            max_rows=data.get("max_rows"),
+            max_row_change=data.get("max_row_change"),
         )

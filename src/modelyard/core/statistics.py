@@ -8,15 +8,22 @@ defaults so that old artifacts keep loading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelyard.errors import NotFound, UsageError, did_you_mean
 
-STATISTICS_VERSION = 1
+STATISTICS_VERSION = 2
 
 #: The logical column types modelyard reasons about; engines' many physical types map onto these.
-COLUMN_TYPES: tuple[str, ...] = ("int", "float", "string", "bool", "timestamp", "other")
+COLUMN_TYPES: tuple[str, ...] = ("int", "float", "string", "bool", "timestamp", "list", "other")
+
+#: Percentiles kept per numeric column: every whole percent from 0 to 100, so ``percentiles[p]`` is the
+#: p-th percentile. A fine grid is what lets two statistics artifacts be compared (and merged) without
+#: reading the data again: it is an approximate cumulative distribution, not just a five-number summary.
+PERCENTILE_GRID = 101
+#: The quantiles people ask for by name; all are on the grid.
+NAMED_QUANTILES: tuple[int, ...] = (1, 5, 25, 50, 75, 95, 99)
 
 
 def _check_version(data: dict[str, Any], kind: str, supported: int) -> int:
@@ -45,6 +52,31 @@ class NumericStats:
     negatives: int = 0
     nan: int = 0
     inf: int = 0
+    #: ``PERCENTILE_GRID`` values (0th..100th percentile) over finite values; empty when unknown.
+    percentiles: tuple[float, ...] = ()
+    #: Equal-width histogram: ``len(edges) == len(counts) + 1``; the last bucket includes the maximum.
+    histogram_edges: tuple[float, ...] = ()
+    histogram_counts: tuple[int, ...] = ()
+    #: Timestamps only: the largest gap, in seconds, between two consecutive distinct values.
+    max_gap: float | None = None
+    #: True when percentiles or histogram were merged from partitions (approximate, see docs).
+    approximate: bool = False
+
+    def quantile(self, percent: int) -> float | None:
+        """The ``percent``-th percentile (0..100), or None when the column had no finite values."""
+        if not self.percentiles:
+            return None
+        if not 0 <= percent < len(self.percentiles):
+            raise UsageError(f"percentile {percent} is not between 0 and 100")
+        return self.percentiles[percent]
+
+    @property
+    def quantile_histogram(self) -> tuple[tuple[float, float, float], ...]:
+        """Ten buckets ``(low, high, fraction)`` each holding a tenth of the values (deciles)."""
+        if not self.percentiles:
+            return ()
+        deciles = self.percentiles[::10]
+        return tuple((deciles[i], deciles[i + 1], 0.1) for i in range(len(deciles) - 1))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +88,11 @@ class NumericStats:
             "negatives": self.negatives,
             "nan": self.nan,
             "inf": self.inf,
+            "quantiles": {str(p): self.quantile(p) for p in NAMED_QUANTILES} if self.percentiles else {},
+            "percentiles": list(self.percentiles),
+            "histogram": {"edges": list(self.histogram_edges), "counts": list(self.histogram_counts)},
+            "max_gap": self.max_gap,
+            "approximate": self.approximate,
         }
 
     @classmethod
@@ -69,6 +106,38 @@ class NumericStats:
             negatives=int(data.get("negatives", 0)),
             nan=int(data.get("nan", 0)),
             inf=int(data.get("inf", 0)),
+            percentiles=tuple(float(value) for value in data.get("percentiles") or ()),
+            histogram_edges=tuple(float(value) for value in (data.get("histogram") or {}).get("edges", ())),
+            histogram_counts=tuple(int(value) for value in (data.get("histogram") or {}).get("counts", ())),
+            max_gap=data.get("max_gap"),
+            approximate=bool(data.get("approximate", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ListStats:
+    """Summary of a list column: how many values each row's list holds, and how many in all."""
+
+    min_values: int | None
+    mean_values: float | None
+    max_values: int | None
+    total_values: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_values": self.min_values,
+            "mean_values": self.mean_values,
+            "max_values": self.max_values,
+            "total_values": self.total_values,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ListStats:
+        return cls(
+            min_values=data.get("min_values"),
+            mean_values=data.get("mean_values"),
+            max_values=data.get("max_values"),
+            total_values=int(data.get("total_values", 0)),
         )
 
 
@@ -125,6 +194,7 @@ class ColumnStatistics:
     missing: int
     numeric: NumericStats | None = None
     string: StringStats | None = None
+    lists: ListStats | None = None
 
     @property
     def presence(self) -> float | None:
@@ -140,12 +210,14 @@ class ColumnStatistics:
             "missing": self.missing,
             "numeric": self.numeric.to_dict() if self.numeric else None,
             "string": self.string.to_dict() if self.string else None,
+            "lists": self.lists.to_dict() if self.lists else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnStatistics:
         numeric = data.get("numeric")
         string = data.get("string")
+        lists = data.get("lists")
         return cls(
             name=str(data["name"]),
             type=str(data["type"]),
@@ -153,16 +225,25 @@ class ColumnStatistics:
             missing=int(data["missing"]),
             numeric=NumericStats.from_dict(numeric) if numeric else None,
             string=StringStats.from_dict(string) if string else None,
+            lists=ListStats.from_dict(lists) if lists else None,
         )
 
 
 @dataclass(frozen=True)
 class DatasetStatistics:
-    """Statistics of one table (one split of a dataset), columns in table order."""
+    """Statistics of one table (one split of a dataset), columns in table order.
+
+    ``slices`` holds the statistics of each slice (rows sharing the values of ``slice_by`` columns),
+    keyed by a label like ``island=Biscoe`` or ``island=Biscoe,sex=male``; slices have no slices.
+    ``source`` says what was read (a path or a query) so a report can name it.
+    """
 
     num_rows: int
     columns: tuple[ColumnStatistics, ...]
     version: int = STATISTICS_VERSION
+    slice_by: tuple[str, ...] = ()
+    slices: dict[str, DatasetStatistics] = field(default_factory=dict, hash=False, compare=True)
+    source: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -185,7 +266,10 @@ class DatasetStatistics:
         return {
             "version": self.version,
             "num_rows": self.num_rows,
+            "source": self.source,
             "columns": [column.to_dict() for column in self.columns],
+            "slice_by": list(self.slice_by),
+            "slices": {label: stats.to_dict() for label, stats in self.slices.items()},
         }
 
     @classmethod
@@ -194,4 +278,7 @@ class DatasetStatistics:
         return cls(
             num_rows=int(data["num_rows"]),
             columns=tuple(ColumnStatistics.from_dict(column) for column in data.get("columns", ())),
+            slice_by=tuple(str(name) for name in data.get("slice_by") or ()),
+            slices={str(k): DatasetStatistics.from_dict(v) for k, v in (data.get("slices") or {}).items()},
+            source=data.get("source"),
         )

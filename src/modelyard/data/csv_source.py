@@ -32,24 +32,57 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def csv_table_sql(path: Path, na_values: tuple[str, ...], *, full_sample: bool = False) -> str:
+#: Encodings DuckDB decodes itself; others would need an extension that may not be installable offline.
+ENCODINGS = ("utf-8", "utf-16", "latin-1")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read a CSV when sniffing is not enough: None means "detect it".
+
+    ``quote`` defaults to ``"`` (RFC 4180) rather than being sniffed, see :func:`csv_table_sql`.
+    """
+
+    delimiter: str | None = None
+    quote: str = _QUOTE
+    escape: str | None = None
+    encoding: str | None = None
+    header: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.delimiter is not None and len(self.delimiter.encode()) != 1 and self.delimiter != "\\t":
+            raise DataError(f"the delimiter must be one character, got {self.delimiter!r}", hint="e.g. ';' or '\\t'")
+        if self.encoding is not None and self.encoding.lower().replace("_", "-") not in ENCODINGS:
+            raise DataError(f"unsupported encoding {self.encoding!r}", hint="known: " + ", ".join(ENCODINGS))
+
+
+def csv_table_sql(
+    path: Path, na_values: tuple[str, ...], *, full_sample: bool = False, options: CsvOptions | None = None
+) -> str:
     """The ``read_csv(...)`` table expression: dialect and header sniffed, quoting per RFC 4180.
 
     The quote character is fixed to ``"`` rather than sniffed because a sniffer that sees no quote in
     its sample turns a later quoted value into literal text; ``full_sample`` makes type detection read
     the whole file, used after a value late in the file did not fit the type guessed from the start.
     """
+    given = options or CsvOptions()
     nulls = "[" + ", ".join(sql_string(value) for value in na_values) + "]"
-    options = [
+    parts = [
         sql_string(str(path)),
-        f"quote={sql_string(_QUOTE)}",
-        f"escape={sql_string(_QUOTE)}",
+        f"quote={sql_string(given.quote)}",
+        f"escape={sql_string(given.escape or given.quote)}",
         f"nullstr={nulls}",
         "store_rejects=true",
     ]
+    if given.delimiter is not None:
+        parts.append(f"delim={sql_string(given.delimiter)}")
+    if given.encoding is not None:
+        parts.append(f"encoding={sql_string(given.encoding.lower().replace('_', '-'))}")
+    if given.header is not None:
+        parts.append(f"header={'true' if given.header else 'false'}")
     if full_sample:
-        options.append("sample_size=-1")
-    return "read_csv(" + ", ".join(options) + ")"
+        parts.append("sample_size=-1")
+    return "read_csv(" + ", ".join(parts) + ")"
 
 
 @dataclass(frozen=True)

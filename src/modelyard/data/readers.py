@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard.data import csv_source
-from modelyard.data.csv_source import DEFAULT_NA_VALUES, sql_string
+from modelyard.data.csv_source import DEFAULT_NA_VALUES, CsvOptions, sql_string
 from modelyard.errors import DataError, Location, did_you_mean
 
 if TYPE_CHECKING:
@@ -63,7 +63,9 @@ def detect_format(path: Path) -> str:
 def logical_type(engine_type: str) -> str:
     """Map a DuckDB type name onto modelyard's logical types (see ``core.statistics.COLUMN_TYPES``)."""
     name = engine_type.upper()
-    if name.endswith("]") or name.startswith(("STRUCT", "MAP", "UNION")):
+    if name.endswith("]"):
+        return "list"
+    if name.startswith(("STRUCT", "MAP", "UNION")):
         return "other"
     base = name.split("(")[0].strip()
     if base in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"} or base in {
@@ -111,6 +113,9 @@ class Source:
     sql: str
     na_values: tuple[str, ...] = DEFAULT_NA_VALUES
     full_sample: bool = False
+    csv: CsvOptions | None = None
+    #: What to call the input in messages when ``path`` is a staging file (a SQL query's result).
+    label: str | None = None
 
 
 def _require_readable(path: Path) -> None:
@@ -131,10 +136,11 @@ def _require_readable(path: Path) -> None:
             raise DataError("the file is empty", where=Location(file=str(path)), hint="export the data again")
 
 
-def _translate(exc: Exception, source: Source) -> DataError:
+def translate_error(exc: Exception, source: Source) -> DataError:
     """Turn a DuckDB error about an input file into a DataError with the line when the engine names it."""
-    if source.format == "csv":
-        problem = csv_source.diagnose(source.path)
+    utf8 = source.csv is None or source.csv.encoding in (None, "utf-8", "utf8")
+    if source.format == "csv" and utf8:
+        problem = csv_source.diagnose(source.path, source.csv.delimiter if source.csv else None)
         if problem is not None:
             return problem.to_error(source.path)
     text = str(exc).split("\n")[0]
@@ -150,11 +156,17 @@ def _translate(exc: Exception, source: Source) -> DataError:
         text = "not a Parquet file"
     elif source.format == "jsonl" and "Malformed JSON" in text:
         text = "malformed JSON" + (f" ({m.group(0)})" if (m := re.search(r"at byte \d+", text)) else "")
-    return DataError(text, where=Location(file=str(source.path), line=line), hint=hints[source.format])
+    hint = hints.get(source.format, "check the query")
+    return DataError(text, where=Location(file=source.label or str(source.path), line=line), hint=hint)
 
 
 def open_source(
-    con: duckdb.DuckDBPyConnection, path: Path, *, na_values: list[str] | tuple[str, ...] | None = None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    na_values: list[str] | tuple[str, ...] | None = None,
+    csv: CsvOptions | None = None,
+    format: str | None = None,
 ) -> Source:
     """Check ``path`` and build the table expression that reads it; bad input raises DataError here.
 
@@ -163,10 +175,14 @@ def open_source(
     """
     path = Path(path)
     _require_readable(path)
-    fmt = detect_format(path)
+    if format is not None and format not in FORMATS:
+        raise DataError(
+            f"unknown format '{format}'", where=Location(file=str(path)), hint=did_you_mean(format, FORMATS)
+        )
+    fmt = format or detect_format(path)
     nulls = tuple(na_values) if na_values is not None else DEFAULT_NA_VALUES
     if fmt == "csv":
-        sql = csv_source.csv_table_sql(path, nulls)
+        sql = csv_source.csv_table_sql(path, nulls, options=csv)
     elif fmt == "parquet":
         if path.is_dir():
             if not any(path.rglob("*.parquet")):
@@ -180,9 +196,10 @@ def open_source(
             sql = f"read_parquet({sql_string(str(path))})"
     else:
         sql = f"read_json({sql_string(str(path))}, format='newline_delimited')"
-    source = Source(path=path, format=fmt, sql=sql, na_values=nulls)
+    source = Source(path=path, format=fmt, sql=sql, na_values=nulls, csv=csv)
     columns = source_columns(con, source)
-    if fmt == "csv" and csv_source.looks_misread([name for name, _ in columns], path):
+    sniffed = csv is None or csv.delimiter is None
+    if fmt == "csv" and sniffed and csv_source.looks_misread([name for name, _ in columns], path):
         problem = csv_source.diagnose(path)
         if problem is not None:
             raise problem.to_error(path)
@@ -194,7 +211,7 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> list[tuple
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {source.sql}").fetchall()
     except Exception as exc:
-        raise _translate(exc, source) from None
+        raise translate_error(exc, source) from None
     return [(str(row[0]), str(row[1])) for row in rows]
 
 
@@ -211,13 +228,13 @@ def run_checked(
         try:
             rows = con.execute(statement_for(source)).fetchall()
         except Exception as exc:
-            raise _translate(exc, source) from None
+            raise translate_error(exc, source) from None
         problem = csv_source.rejects_problem(con) if source.format == "csv" else None
         if problem is None:
             return source, rows
         if problem.kind == "cast" and not source.full_sample:
             csv_source.clear_rejects(con)
-            sql = csv_source.csv_table_sql(source.path, source.na_values, full_sample=True)
+            sql = csv_source.csv_table_sql(source.path, source.na_values, full_sample=True, options=source.csv)
             source = replace(source, sql=sql, full_sample=True)
             continue
         raise problem.to_error(source.path)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from modelyard.core.anomalies import Anomalies, Anomaly, AnomalyCode, Severity
-from modelyard.core.statistics import ColumnStatistics, DatasetStatistics
+from modelyard.core.anomalies import Anomalies, Anomaly, AnomalyCode, DriftReport, Severity
+from modelyard.core.statistics import NAMED_QUANTILES, ColumnStatistics, DatasetStatistics
 
 #: Bars drawn per column and split; the statistics may hold more values than are worth a glance.
 BARS = 10
@@ -38,6 +38,10 @@ nav{margin:0 0 16px;line-height:2}nav a{margin-right:10px;color:#2456a6;text-dec
 nav a.flag{color:#a11;font-weight:600}
 svg.bars text{font-size:11px;fill:#1d2330}svg.bars rect{fill:#5b84c4}svg.bars rect.out{fill:#d33}
 svg.bars text.n{fill:#556}
+svg.hist rect{fill:#7a9fd6}svg.hist text{font-size:10px;fill:#556}
+.dist{font-size:12px;font-weight:600;border-radius:4px;padding:1px 7px;margin-left:8px;vertical-align:middle}
+.dist.ok{background:#e3f3e8;color:#1d6b36}.dist.moved{background:#fde2e2;color:#a11}
+table.drift td,table.drift th{padding:2px 14px 2px 0}tr.moved td{color:#a11;font-weight:600}
 """
 
 
@@ -97,6 +101,31 @@ def _bars(column: ColumnStatistics, split: str, flagged: set[str]) -> str:
     )
 
 
+def _histogram(column: ColumnStatistics, split: str) -> str:
+    numeric = column.numeric
+    if numeric is None or not numeric.histogram_counts:
+        return ""
+    counts, edges = numeric.histogram_counts, numeric.histogram_edges
+    width, height, top = 300, 70, max(numeric.histogram_counts) or 1
+    step = width / len(counts)
+    show = _when if column.type == "timestamp" else _num
+    bars = []
+    for index, count in enumerate(counts):
+        h = round(height * count / top, 1)
+        bars.append(
+            f"<rect x='{index * step + 0.5:.1f}' y='{height - h:.1f}' width='{max(step - 1, 1):.1f}' height='{h}'>"
+            f"<title>{_e(show(edges[index]))} – {_e(show(edges[index + 1]))}: {count:,}</title></rect>"
+        )
+    labels = (
+        f"<text x='0' y='{height + 12}'>{_e(show(edges[0]))}</text>"
+        f"<text x='{width}' y='{height + 12}' text-anchor='end'>{_e(show(edges[-1]))}</text>"
+    )
+    return (
+        f"<svg class='hist' width='{width}' height='{height + 16}' viewBox='0 0 {width} {height + 16}' role='img' "
+        f"aria-label='histogram of {_e(column.name)} in {_e(split)}'>{''.join(bars)}{labels}</svg>"
+    )
+
+
 def _split_block(split: str, stats: DatasetStatistics, name: str, flagged: set[str]) -> str:
     column = stats.find_column(name)
     if column is None:
@@ -117,15 +146,79 @@ def _split_block(split: str, stats: DatasetStatistics, name: str, flagged: set[s
         pairs += [("negatives", _share(numeric.negatives, column.count), False)]
         if numeric.nan or numeric.inf:
             pairs += [("NaN", _num(numeric.nan), True), ("infinite", _num(numeric.inf), True)]
+        if numeric.percentiles:
+            quantiles = " / ".join(show(numeric.quantile(p)) for p in NAMED_QUANTILES)
+            pairs += [("p1 / 5 / 25 / 50 / 75 / 95 / 99" + (" ≈" if numeric.approximate else ""), quantiles, False)]
+        if numeric.max_gap is not None:
+            pairs += [("largest gap", f"{_num(numeric.max_gap)} s", False)]
     if string is not None:
         approx = "≈ " if string.distinct_is_approximate else ""
         pairs += [("distinct", approx + _num(string.distinct), False)]
         lengths = f"{_num(string.min_len)} / {_num(string.mean_len)} / {_num(string.max_len)}"
         pairs += [("length min / mean / max", lengths, False)]
+    if column.lists is not None:
+        lists = column.lists
+        sizes = f"{_num(lists.min_values)} / {_num(lists.mean_values)} / {_num(lists.max_values)}"
+        pairs += [("values per row min / mean / max", sizes, False), ("values in all", _num(lists.total_values), False)]
     return (
         f'<div class="split"><h3>{_e(split)} · {_num(rows)} rows</h3>{_rows(pairs)}'
-        f"{_bars(column, split, flagged)}</div>"
+        f"{_histogram(column, split)}{_bars(column, split, flagged)}</div>"
     )
+
+
+_METRIC_NAMES = {
+    "linf": "L-infinity",
+    "jensen_shannon": "Jensen-Shannon",
+    "ks_test": "KS test p-value",
+    "chi2_test": "chi-square p-value",
+}
+
+
+def _drift_panel(drift: DriftReport, names: list[str]) -> str:
+    rows = []
+    for found in drift.columns:
+        index = names.index(found.column) if found.column in names else 0
+        others = ", ".join(f"{key} {value:.3g}" for key, value in found.distances.items())
+        css = ' class="moved"' if found.drifted else ""
+        rows.append(
+            f'<tr{css}><td><a href="#c{index}">{_e(found.column)}</a></td><td>{_e(found.kind)}</td>'
+            f"<td>{_e(_METRIC_NAMES.get(found.metric, found.metric))}</td><td class='num'>{found.value:.4f}</td>"
+            f"<td class='num'>{found.threshold:g}</td><td>{'moved' if found.drifted else 'ok'}</td>"
+            f"<td>{_e(others)}</td></tr>"
+        )
+    moved = len(drift.drifted)
+    word = "drift" if drift.mode == "drift" else "skew"
+    return (
+        f'<section class="panel"><h2>{_e(word.capitalize())}: {moved} of {len(drift.columns)} columns moved</h2>'
+        '<table class="drift"><tr><th>column</th><th>kind</th><th>deciding measure</th><th>value</th>'
+        f"<th>threshold</th><th></th><th>all measures</th></tr>{''.join(rows)}</table></section>"
+    )
+
+
+def _slices_panel(stats: dict[str, DatasetStatistics]) -> str:
+    rows = []
+    for split, found in stats.items():
+        for label, part in found.slices.items():
+            share = 100 * part.num_rows / found.num_rows if found.num_rows else 0.0
+            rows.append(
+                f"<tr><td>{_e(split)}</td><td>{_e(label)}</td><td class='num'>{_num(part.num_rows)}</td>"
+                f"<td class='num'>{share:.1f}%</td></tr>"
+            )
+    if not rows:
+        return ""
+    return (
+        '<section class="panel"><h2>Slices</h2><table><tr><th>dataset</th><th>slice</th><th>rows</th>'
+        f"<th>share</th></tr>{''.join(rows)}</table></section>"
+    )
+
+
+def _distance_badge(drift: DriftReport | None, name: str) -> str:
+    found = drift.find(name) if drift is not None else None
+    if found is None:
+        return ""
+    css = "moved" if found.drifted else "ok"
+    label = _METRIC_NAMES.get(found.metric, found.metric)
+    return f'<span class="dist {css}">{_e(label)} {found.value:.3f}</span>'
 
 
 def _anomaly_panel(anomalies: Anomalies) -> str:
@@ -155,9 +248,17 @@ def _out_of_domain(items: tuple[Anomaly, ...]) -> set[str]:
 
 
 def statistics_html(
-    stats: dict[str, DatasetStatistics], *, anomalies: Anomalies | None = None, title: str = "Statistics"
+    stats: dict[str, DatasetStatistics],
+    *,
+    anomalies: Anomalies | None = None,
+    title: str = "Statistics",
+    drift: DriftReport | None = None,
 ) -> str:
-    """The report page for one or more splits (``{"train": ..., "eval": ...}``), anomalies on top."""
+    """The report page for one or more datasets side by side (``{"train": ..., "eval": ...}``).
+
+    Anomalies come first, then (with ``drift``) the distance of every column between the first and
+    the second dataset, then one panel per column with every dataset's numbers, histogram and top values.
+    """
     names: list[str] = []
     types: dict[str, str] = {}
     for split_stats in stats.values():
@@ -179,6 +280,9 @@ def statistics_html(
     ]
     if anomalies is not None:
         parts.append(_anomaly_panel(anomalies))
+    if drift is not None:
+        parts.append(_drift_panel(drift, names))
+    parts.append(_slices_panel(stats))
     links = []
     for index, name in enumerate(names):
         flag = ' class="flag"' if anomalies is not None and anomalies.for_column(name) else ""
@@ -191,7 +295,8 @@ def statistics_html(
         note_list = "".join(f"<li>{_e(item.message)}</li>" for item in notes)
         blocks = "".join(_split_block(split, s, name, flagged) for split, s in stats.items())
         parts.append(
-            f'<section class="{css}" id="c{index}"><h2>{_e(name)}<span class="type">{_e(types[name])}</span></h2>'
+            f'<section class="{css}" id="c{index}"><h2>{_e(name)}<span class="type">{_e(types[name])}</span>'
+            f"{_distance_badge(drift, name)}</h2>"
             + (f'<ul class="notes">{note_list}</ul>' if note_list else "")
             + f'<div class="splits">{blocks}</div></section>'
         )

@@ -17,14 +17,19 @@ from modelyard.errors import Location, NotFound, UsageError, did_you_mean
 
 _HEADER = """\
 # modelyard schema: the contract every new batch of data is checked against. Edit it and keep it in git.
-# Per column:  type: int | float | string | bool | timestamp | other
+# Per column:  type: int | float | string | bool | timestamp | list | other
 #              nullable: true | false      min_presence: fraction of rows that must have a value (0..1)
 #              domain: [allowed, values]   min / max: bounds for numbers
-#              drift_threshold / skew_threshold: distance above which drift / training-serving skew is reported
+#              drift_threshold / skew_threshold: distance above which drift / training-serving skew is an
+#                error (L-infinity for categories, Jensen-Shannon divergence for numbers; unset: a warning
+#                above 0.1 / 0.05)
+#              allow_nan / allow_inf: true when NaN / infinite numbers are expected (default false)
+# rows:        min / max rows of a batch, max_change: largest relative change against the previous span
 # environments: the columns a context leaves out, e.g. the label when serving.
 """
 
-_TOP_KEYS = ("version", "columns", "environments")
+_TOP_KEYS = ("version", "rows", "columns", "environments")
+_ROW_KEYS = ("min", "max", "max_change")
 _COLUMN_KEYS = (
     "type",
     "nullable",
@@ -34,6 +39,8 @@ _COLUMN_KEYS = (
     "max",
     "drift_threshold",
     "skew_threshold",
+    "allow_nan",
+    "allow_inf",
 )
 _ENVIRONMENT_KEYS = ("exclude",)
 
@@ -65,6 +72,9 @@ def _column_block(column: ColumnSchema) -> dict[str, Any]:
         value = getattr(column, key)
         if value is not None:
             block[key] = value
+    for key in ("allow_nan", "allow_inf"):
+        if getattr(column, key):
+            block[key] = True
     return block
 
 
@@ -72,10 +82,11 @@ def schema_yaml(schema: Schema) -> str:
     """The YAML text of ``schema`` (what :func:`write_schema_yaml` writes)."""
     import yaml
 
-    body: dict[str, Any] = {
-        "version": schema.version,
-        "columns": {column.name: _column_block(column) for column in schema.columns},
-    }
+    body: dict[str, Any] = {"version": schema.version}
+    rows = {"min": schema.min_rows, "max": schema.max_rows, "max_change": schema.max_row_change}
+    if any(value is not None for value in rows.values()):
+        body["rows"] = {key: value for key, value in rows.items() if value is not None}
+    body["columns"] = {column.name: _column_block(column) for column in schema.columns}
     if schema.environments:
         body["environments"] = {name: {"exclude": _Flow(env.exclude)} for name, env in schema.environments.items()}
     text = yaml.dump(body, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
@@ -195,11 +206,11 @@ class _SchemaReader:
                         hint=did_you_mean(str(value), COLUMN_TYPES),
                     )
                 fields["type"] = value
-            elif key == "nullable":
+            elif key in ("nullable", "allow_nan", "allow_inf"):
                 value = self.value(value_node)
                 if not isinstance(value, bool):
-                    raise self.error(value_node, f"nullable must be true or false, got {value!r}", column=name, key=key)
-                fields["nullable"] = value
+                    raise self.error(value_node, f"{key} must be true or false, got {value!r}", column=name, key=key)
+                fields[key] = value
             elif key == "min_presence":
                 fields[key] = self.number(value_node, name, key, 0.0, 1.0)
             elif key == "domain":
@@ -255,6 +266,17 @@ class _SchemaReader:
         for name, name_node, node in self.mapping(parts["columns"][1], "columns", None):
             columns.append(self.column(name, name_node, node))
         known = [column.name for column in columns]
+        rows: dict[str, Any] = {}
+        if "rows" in parts:
+            for key, _, value_node in self.mapping(parts["rows"][1], "rows", _ROW_KEYS):
+                value = self.number(value_node, "", key, 0.0)
+                if key != "max_change" and value is not None:
+                    if not float(value).is_integer():
+                        raise self.error(value_node, f"rows {key} must be a whole number, got {value:g}", key=key)
+                    value = int(value)
+                rows[key] = value
+            if rows.get("min") is not None and rows.get("max") is not None and rows["min"] > rows["max"]:
+                raise self.error(parts["rows"][1], f"rows min {rows['min']} is greater than max {rows['max']}")
         if "environments" in parts:
             for env_name, _, node in self.mapping(parts["environments"][1], "environments", None):
                 exclude: tuple[str, ...] = ()
@@ -270,4 +292,10 @@ class _SchemaReader:
                                     hint=did_you_mean(excluded, known),
                                 )
                 environments[env_name] = Environment(env_name, exclude)
-        return Schema(columns=tuple(columns), environments=environments)
+        return Schema(
+            columns=tuple(columns),
+            environments=environments,
+            min_rows=rows.get("min"),
+            max_rows=rows.get("max"),
+            max_row_change=rows.get("max_change"),
+        )

@@ -9,7 +9,7 @@ column written by pandas and one written by a database analyse the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,11 @@ _CATEGORICAL_SQL_TYPES = (*_NUMERIC_SQL_TYPES, "VARCHAR", "ENUM")
 
 @dataclass(frozen=True)
 class NumericSummary:
-    """What one pass learns about a numeric column; ``None`` where no value was present."""
+    """What one pass learns about a numeric column; ``None`` where no value was present.
+
+    The raw statistics feed imputation; the ``shaped`` ones are of the values after clipping and the
+    log, which is what scaling and quantile buckets must be fitted on.
+    """
 
     count: int
     mean: float | None
@@ -35,6 +39,13 @@ class NumericSummary:
     min: float | None
     max: float | None
     median: float | None
+    mode: float | None = None
+    shaped_mean: float | None = None
+    shaped_std: float | None = None
+    shaped_min: float | None = None
+    shaped_max: float | None = None
+    shaped_quartiles: tuple[float, float, float] | None = None
+    shaped_edges: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,30 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def summarize(path: Path, numeric: Sequence[str], categorical: Sequence[str]) -> DatasetSummary:
+def _shaped_sql(col: str, options: Mapping[str, Any]) -> str:
+    """The SQL for a value after the spec's clip and log: the same shape apply() gives it."""
+    expr = col
+    low, high = options.get("clip") or (None, None)
+    # CASE rather than greatest()/least(): those skip NULL and would turn a missing value into a bound
+    if low is not None:
+        expr = f"(CASE WHEN {expr} < {float(low)!r} THEN {float(low)!r} ELSE {expr} END)"
+    if high is not None:
+        expr = f"(CASE WHEN {expr} > {float(high)!r} THEN {float(high)!r} ELSE {expr} END)"
+    if options.get("log"):
+        expr = f"(sign({expr}) * ln(1 + abs({expr})))"
+    return expr
+
+
+def summarize(
+    path: Path,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    numeric_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> DatasetSummary:
     """Scan the Parquet file at ``path`` once and summarise the named columns.
+
+    ``numeric_options`` (per column: ``clip``, ``log``, ``bucketize``) say how to shape each value
+    before the scaling statistics and quantile edges are taken; everything is one SQL statement.
 
     Raises DataError when the file cannot be read, a column is missing or has the wrong type, or a
     numeric column holds an infinite value (its mean and spread would be meaningless).
@@ -106,6 +139,9 @@ def summarize(path: Path, numeric: Sequence[str], categorical: Sequence[str]) ->
     if not path.exists():
         raise DataError("training data file does not exist", where=Location(file=str(path)))
     con = duckdb.connect()
+    # Parquet min/max statistics leave NaN out, and DuckDB's statistics propagation then folds
+    # isnan(x) to false for the whole file; turn that one optimizer off so NaN counts as missing.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         source = "read_parquet('" + str(path).replace("'", "''") + "')"
         file_columns = _file_columns(con, source, path)
@@ -119,9 +155,18 @@ def summarize(path: Path, numeric: Sequence[str], categorical: Sequence[str]) ->
             as_double = f"CAST({_quote(name)} AS DOUBLE)"
             inner.append(f"CASE WHEN isnan({as_double}) THEN NULL ELSE {as_double} END AS n{i}")
             col = f"n{i}"
+            options = (numeric_options or {}).get(name, {})
+            shaped = _shaped_sql(col, options)
+            quantiles = (options.get("bucketize") or {}).get("quantiles")
+            probs = [k / quantiles for k in range(1, quantiles)] if quantiles else [0.5]
+            # mode and quantiles need a hash table or a sort per column: only when the spec uses them
+            mode = f"mode({col})" if options.get("impute") == "most_frequent" else "NULL"
+            quartiles = f"quantile_cont({shaped}, [0.25, 0.5, 0.75])" if options.get("scale") == "robust" else "NULL"
+            edges = f"quantile_cont({shaped}, {probs!r})" if quantiles else "NULL"
             outer += [
                 f"count({col})", f"avg({col})", f"stddev_pop({col})", f"min({col})", f"max({col})",
-                f"quantile_cont({col}, 0.5)", f"count(*) FILTER (WHERE isinf({col}))",
+                f"quantile_cont({col}, 0.5)", f"count(*) FILTER (WHERE isinf({col}))", mode,
+                f"avg({shaped})", f"stddev_pop({shaped})", f"min({shaped})", f"max({shaped})", quartiles, edges,
             ]  # fmt: skip
         for i, name in enumerate(categorical):
             inner.append(f"{_quote(name)} AS c{i}")
@@ -143,8 +188,10 @@ def summarize(path: Path, numeric: Sequence[str], categorical: Sequence[str]) ->
     pos = 1
     numeric_out: dict[str, NumericSummary] = {}
     for name in numeric:
-        count, mean, std, low, high, median, infinite = row[pos : pos + 7]
-        pos += 7
+        count, mean, std, low, high, median, infinite, mode = row[pos : pos + 8]
+        s_mean, s_std, s_low, s_high, quartiles, edges = row[pos + 8 : pos + 14]
+        pos += 14
+        quantiles = ((numeric_options or {}).get(name, {}).get("bucketize") or {}).get("quantiles")
         if infinite:
             raise DataError(
                 f"column '{name}' holds {infinite} infinite value(s); a numeric feature needs finite numbers",
@@ -158,6 +205,13 @@ def summarize(path: Path, numeric: Sequence[str], categorical: Sequence[str]) ->
             min=_finite(low),
             max=_finite(high),
             median=_finite(median),
+            mode=_finite(mode),
+            shaped_mean=_finite(s_mean),
+            shaped_std=_finite(s_std),
+            shaped_min=_finite(s_low),
+            shaped_max=_finite(s_high),
+            shaped_quartiles=None if not quartiles or None in quartiles else tuple(float(q) for q in quartiles),
+            shaped_edges=None if not quantiles or not edges or None in edges else tuple(sorted(set(map(float, edges)))),
         )
     categorical_out: dict[str, CategoricalSummary] = {}
     for name in categorical:

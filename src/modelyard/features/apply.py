@@ -19,11 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from modelyard.errors import DataError, Location, UsageError, did_you_mean
-from modelyard.features.values import as_float, category_key, describe
+from modelyard.features.values import as_datetime, as_float, category_key, date_part, describe, is_missing
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from modelyard.features.params import CategoricalParams, DateParams, NumericParams
     from modelyard.features.transform import FittedTransform
 
 
@@ -72,6 +73,9 @@ class _Records:
     def values(self, name: str) -> list[Any]:
         return [row.get(name) for row in self.rows]
 
+    def categories(self, name: str) -> tuple[np.ndarray, list[str | None]]:
+        return _codes(self.values(name))
+
 
 class _Frame:
     """Column access over a pandas DataFrame; numeric and bool dtypes convert without a Python loop."""
@@ -104,6 +108,18 @@ class _Frame:
 
     def values(self, name: str) -> list[Any]:
         return self._column(name).tolist()
+
+    def categories(self, name: str) -> tuple[np.ndarray, list[str | None]]:
+        import numpy as np
+        import pandas as pd
+
+        column = self._column(name)
+        if column.dtype == object or isinstance(column.dtype, pd.CategoricalDtype | pd.StringDtype):
+            # factorize finds the distinct values in C; each one is then read like any single value
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            keys = [category_key(u) for u in uniques.tolist()]
+            return _with_missing(np.asarray(codes, dtype=np.intp), keys)
+        return _codes(column.tolist())
 
 
 class _Arrow:
@@ -143,6 +159,37 @@ class _Arrow:
     def values(self, name: str) -> list[Any]:
         return self._column(name).to_pylist()
 
+    def categories(self, name: str) -> tuple[np.ndarray, list[str | None]]:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column = self._column(name)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            encoded = pc.dictionary_encode(column).combine_chunks()
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+            keys = [category_key(v) for v in encoded.dictionary.to_pylist()]
+            return _with_missing(codes, keys)
+        return _codes(column.to_pylist())
+
+
+def _codes(values: list[Any]) -> tuple[np.ndarray, list[str | None]]:
+    """Codes into a list of distinct canonical keys, value by value (records, numbers, booleans)."""
+    import numpy as np
+
+    index: dict[str | None, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(category_key(v), len(index)) for v in values), dtype=np.intp, count=len(values)
+    )
+    return codes, list(index)
+
+
+def _with_missing(codes: np.ndarray, keys: list[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    """Point the -1 (missing) codes at a trailing ``None`` key."""
+    keys = [*keys, None]
+    codes[codes < 0] = len(keys) - 1
+    return codes, keys
+
 
 def _reader(data: Any) -> _Records | _Frame | _Arrow:
     # A DataFrame or Arrow table can only exist if its library is already imported: check sys.modules
@@ -161,33 +208,100 @@ def _reader(data: Any) -> _Records | _Frame | _Arrow:
     )
 
 
+def _shape_batch(p: NumericParams, x: np.ndarray) -> np.ndarray:
+    """Impute, clip and log a column; the record path does the same NumPy operations on a scalar."""
+    import numpy as np
+
+    x = np.where(np.isnan(x), p.fill, x)
+    if p.clip_low is not None:
+        x = np.maximum(x, p.clip_low)
+    if p.clip_high is not None:
+        x = np.minimum(x, p.clip_high)
+    if p.log:
+        x = np.copysign(np.log1p(np.abs(x)), x)
+    return x
+
+
+def _shape_one(p: NumericParams, x: float) -> Any:
+    import numpy as np
+
+    if math.isnan(x):
+        x = p.fill
+    if p.clip_low is None and p.clip_high is None and not p.log:
+        return x
+    value = np.float64(x)
+    if p.clip_low is not None:
+        value = np.maximum(value, p.clip_low)
+    if p.clip_high is not None:
+        value = np.minimum(value, p.clip_high)
+    if p.log:
+        value = np.copysign(np.log1p(np.abs(value)), value)
+    return value
+
+
+def _positions(p: CategoricalParams, keys: list[str | None]) -> list[int]:
+    if p.encode == "hash":
+        memo: dict[str | None, int] = {}
+        out = []
+        for key in keys:
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = p.position(key)
+            out.append(hit)
+        return out
+    oov, index, fill = len(p.vocabulary), p.index, p.fill_index
+    return [fill if key is None else index.get(key, oov) for key in keys]
+
+
 def apply_batch(transform: FittedTransform, data: Any) -> np.ndarray:
     """The feature matrix (rows x ``len(feature_names_out)``, float64) for a batch of rows."""
     import numpy as np
 
     reader = _reader(data)
     n = len(reader)
-    width = len(transform.numeric) + sum(p.width for p in transform.categorical)
-    out = np.zeros((n, width), dtype=np.float64)
-    for j, p in enumerate(transform.numeric):
-        x = reader.numeric(p.name)
-        x = np.where(np.isnan(x), p.fill, x)
-        out[:, j] = (x - p.offset) / p.divisor
-    start = len(transform.numeric)
+    parts = (*transform.numeric, *transform.categorical, *transform.crosses, *transform.dates)
+    out = np.zeros((n, sum(part.width for part in parts)), dtype=np.float64)
     rows = np.arange(n)
-    for p in transform.categorical:
-        oov = len(p.vocabulary)
-        index = p.index
-        hits = [
-            p.fill_index if key is None else index.get(key, oov) for key in map(category_key, reader.values(p.name))
-        ]
-        out[rows, start + np.asarray(hits, dtype=np.intp)] = 1.0
+    start = 0
+    for p in transform.numeric:
+        x = _shape_batch(p, reader.numeric(p.name))
+        if p.edges is None:
+            out[:, start] = (x - p.offset) / p.divisor
+        else:
+            out[rows, start + np.searchsorted(np.asarray(p.edges), x, side="right")] = 1.0
         start += p.width
+    coded: dict[str, tuple[np.ndarray, list[str | None]]] = {}
+    for p in transform.categorical:
+        codes, keys = coded[p.name] = reader.categories(p.name)
+        lookup = np.asarray(_positions(p, keys), dtype=np.intp)
+        hits = lookup[codes] if len(keys) else np.zeros(n, dtype=np.intp)
+        if p.encode == "ordinal":
+            out[:, start] = hits
+        else:
+            out[rows, start + hits] = 1.0
+        start += p.width
+    for c in transform.crosses:
+        if n:
+            stacked = np.stack([coded[name][0] for name in c.columns], axis=1)
+            combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+            lookup = np.asarray(
+                [c.position([coded[name][1][code] for name, code in zip(c.columns, combo, strict=True)])
+                 for combo in combos.tolist()],
+                dtype=np.intp,
+            )  # fmt: skip
+            out[rows, start + lookup[inverse.ravel()]] = 1.0
+        start += c.width
+    for d in transform.dates:
+        for i, value in enumerate(reader.values(d.name)):
+            out[i, start : start + d.width] = _date_values(d, value, i)
+        start += d.width
     return out
 
 
 def apply_record(transform: FittedTransform, record: Mapping[str, Any]) -> np.ndarray:
     """The feature vector for one record; the same numbers as its row in :func:`apply_batch`."""
+    import bisect
+
     import numpy as np
 
     if not isinstance(record, Mapping):
@@ -195,16 +309,45 @@ def apply_record(transform: FittedTransform, record: Mapping[str, Any]) -> np.nd
     values: list[float] = []
     for p in transform.numeric:
         raw = record.get(p.name)
-        x = as_float(raw)
+        x = raw if type(raw) is float else as_float(raw)  # exact float: skip the type dispatch
         if x is None:
             raise _not_a_number(raw, None, p.name, "record")
-        if math.isnan(x):
-            x = p.fill
-        values.append((x - p.offset) / p.divisor)
+        shaped = _shape_one(p, x)
+        if p.edges is None:
+            values.append((shaped - p.offset) / p.divisor)
+        else:
+            block = [0.0] * p.width
+            block[bisect.bisect_right(p.edges, shaped)] = 1.0
+            values += block
+    keys: dict[str, str | None] = {}
     for p in transform.categorical:
-        key = category_key(record.get(p.name))
-        hit = p.fill_index if key is None else p.index.get(key, len(p.vocabulary))
-        block = [0.0] * p.width
-        block[hit] = 1.0
+        raw = record.get(p.name)
+        key = keys[p.name] = raw if type(raw) is str else category_key(raw)
+        hit = p.position(key)
+        if p.encode == "ordinal":
+            values.append(float(hit))
+        else:
+            block = [0.0] * p.width
+            block[hit] = 1.0
+            values += block
+    for c in transform.crosses:
+        block = [0.0] * c.width
+        block[c.position([keys[name] for name in c.columns])] = 1.0
         values += block
+    for d in transform.dates:
+        values += _date_values(d, record.get(d.name), None)
     return np.array(values, dtype=np.float64)
+
+
+def _date_values(d: DateParams, value: Any, row: int | None) -> list[float]:
+    """The parts of one timestamp cell; missing gives zeros, anything else that is not a time is an error."""
+    if is_missing(value):
+        return [0.0] * d.width
+    moment = as_datetime(value)
+    if moment is None:
+        raise DataError(
+            f"expected a timestamp, got {describe(value)}",
+            where=Location(row=row, field=d.name),
+            hint="send an ISO 8601 string such as 2024-05-01T12:30:00, or a datetime",
+        )
+    return [date_part(moment, part) for part in d.parts]

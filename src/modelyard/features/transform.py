@@ -1,14 +1,17 @@
 """The fitted transform: what a model needs to turn raw columns into a numeric feature matrix.
 
-A :class:`TransformSpec` says *what* to do (which columns are numeric or categorical, how to impute and
-scale, how big a vocabulary may be). :func:`fit_transform` runs the analyzers once over the training
+A :class:`TransformSpec` says *what* to do (which columns are numeric or categorical, how to impute,
+clip, log, scale or bucketize them, how to encode categories, which columns to cross; per column or
+column group, see :mod:`modelyard.features.spec`). :func:`fit_transform` runs the analyzers once over the training
 data and freezes the results into a :class:`FittedTransform`, a plain value that serialises to JSON and
 travels inside the model package. Applying it to a batch or to one request goes through the same
 arithmetic (see :mod:`modelyard.features.apply`), which is what makes training/serving skew impossible.
 
-Layout of the output: numeric columns first, in spec order, then for each categorical column one
-indicator per vocabulary value followed by one out-of-vocabulary (OOV) indicator that catches rare
-values cut by ``max_categories`` and values never seen in training.
+Layout of the output: numeric columns first, in spec order (one column each, or one indicator per
+bucket when bucketized), then each categorical column (one-hot: one indicator per vocabulary value
+followed by one out-of-vocabulary (OOV) indicator for rare values cut by ``top_k``/``min_frequency``
+and values never seen in training; ordinal: one column holding the index; hash: ``buckets``
+indicators), then each hashed cross (``buckets`` indicators).
 """
 
 from __future__ import annotations
@@ -19,30 +22,39 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from modelyard.errors import DataError, Location, UsageError, did_you_mean
+from modelyard.features.params import (
+    MISSING_CATEGORY,
+    OOV,
+    CategoricalParams,
+    CrossParams,
+    DateParams,
+    NumericParams,
+)
+from modelyard.features.spec import (
+    CATEGORICAL_IMPUTES,
+    ENCODINGS,
+    SCALES,
+    check_crosses,
+    check_dates,
+    check_features,
+    choice,
+    whole,
+)
 
-SCALES = ("zscore", "minmax", "none")
-NUMERIC_IMPUTES = ("mean", "median", "zero")
-CATEGORICAL_IMPUTES = ("most_frequent", "constant")
-MISSING_CATEGORY = "__missing__"
-OOV = "__oov__"
+__all__ = ["MISSING_CATEGORY", "OOV", "FittedTransform", "TransformSpec", "fit_transform"]
+
+NUMERIC_IMPUTES = ("mean", "median", "most_frequent", "zero")  # "constant" needs a value: per column only
 COLUMN_TYPES = ("int", "float", "string", "bool", "timestamp")
-_PARAM_KEYS = (
-    "numeric", "categorical", "exclude", "scale", "impute_numeric", "impute_categorical", "max_categories",
+_OPTION_KEYS = (
+    "scale", "impute_numeric", "impute_categorical", "max_categories", "min_frequency", "encode", "hash_buckets",
+    "features", "crosses", "dates",
 )  # fmt: skip
+_PARAM_KEYS = ("numeric", "categorical", "exclude", *_OPTION_KEYS)
 _AUTO_NUMERIC = ("int", "float")
 _AUTO_CATEGORICAL = ("string", "bool")
 _ALLOWED = {"numeric": ("int", "float", "bool"), "categorical": ("string", "bool", "int")}
 FORMAT = "modelyard.transform"
-FORMAT_VERSION = 1
-
-
-def _choice(value: Any, choices: tuple[str, ...], what: str) -> None:
-    if value not in choices:
-        raise UsageError(
-            f"unknown {what} {value!r}; choose one of {', '.join(choices)}",
-            where=Location(field=what),
-            hint=did_you_mean(str(value), choices),
-        )
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,12 @@ class TransformSpec:
     impute_numeric: str = "mean"
     impute_categorical: str = "most_frequent"
     max_categories: int = 50
+    min_frequency: int = 1
+    encode: str = "onehot"
+    hash_buckets: int = 32
+    features: list[dict[str, Any]] = field(default_factory=list)
+    crosses: list[dict[str, Any]] = field(default_factory=list)
+    dates: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for what in ("numeric", "categorical"):
@@ -75,16 +93,37 @@ class TransformSpec:
                 where=Location(field="categorical"),
                 hint="a column is encoded one way; list it once",
             )
-        _choice(self.scale, SCALES, "scale")
-        _choice(self.impute_numeric, NUMERIC_IMPUTES, "impute_numeric")
-        _choice(self.impute_categorical, CATEGORICAL_IMPUTES, "impute_categorical")
-        if isinstance(self.max_categories, bool) or not isinstance(self.max_categories, int):
-            raise UsageError("'max_categories' must be a whole number", where=Location(field="max_categories"))
-        if self.max_categories < 1:
-            raise UsageError(
-                f"'max_categories' must be at least 1, got {self.max_categories}",
-                where=Location(field="max_categories"),
-            )
+        choice(self.scale, SCALES, "scale")
+        choice(self.impute_numeric, NUMERIC_IMPUTES, "impute_numeric")
+        choice(self.impute_categorical, CATEGORICAL_IMPUTES, "impute_categorical")
+        choice(self.encode, ENCODINGS, "encode")
+        whole(self.max_categories, "max_categories", 1)
+        whole(self.min_frequency, "min_frequency", 1)
+        whole(self.hash_buckets, "hash_buckets", 2)
+        object.__setattr__(self, "features", check_features(self.features, self.numeric, self.categorical))
+        object.__setattr__(self, "crosses", check_crosses(self.crosses, self.categorical))
+        object.__setattr__(self, "dates", check_dates(self.dates, [*self.numeric, *self.categorical]))
+
+    def numeric_options(self, name: str) -> dict[str, Any]:
+        """The defaults for a numeric column with every ``features`` entry naming it applied in order."""
+        out: dict[str, Any] = {"impute": self.impute_numeric, "scale": self.scale, "log": False, "clip": None}
+        for entry in self.features:
+            if name in entry["columns"]:
+                out.update({k: v for k, v in entry.items() if k != "columns"})
+        return out
+
+    def categorical_options(self, name: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "impute": self.impute_categorical,
+            "encode": self.encode,
+            "top_k": self.max_categories,
+            "min_frequency": self.min_frequency,
+            "buckets": self.hash_buckets,
+        }
+        for entry in self.features:
+            if name in entry["columns"]:
+                out.update({k: v for k, v in entry.items() if k != "columns"})
+        return out
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, columns: Mapping[str, str]) -> TransformSpec:
@@ -127,7 +166,23 @@ class TransformSpec:
                             hint=f"{what} features may be {', '.join(_ALLOWED[what])}",
                         )
                 listed[what] = list(names)
+        dated = []
+        for i, entry in enumerate(params.get("dates") or []):
+            name = entry.get("column") if isinstance(entry, Mapping) else None
+            if name not in columns:
+                raise UsageError(
+                    f"'dates' names column {name!r}, which the input does not have",
+                    where=Location(field=f"dates[{i}].column"),
+                    hint=did_you_mean(str(name), columns),
+                )
+            if columns[name] not in ("timestamp", "string"):
+                raise UsageError(
+                    f"column '{name}' is {columns[name]}; date parts come from a timestamp (or ISO string) column",
+                    where=Location(field=f"dates[{i}].column", column=name),
+                )
+            dated.append(name)
         taken = set(listed.get("exclude", [])) | set(listed.get("numeric", [])) | set(listed.get("categorical", []))
+        taken |= set(dated)
         derived = {
             what: [n for n, kind in columns.items() if kind in auto and n not in taken]
             for what, auto in (("numeric", _AUTO_NUMERIC), ("categorical", _AUTO_CATEGORICAL))
@@ -140,11 +195,7 @@ class TransformSpec:
                 hint="the input has no int, float, string or bool column besides the label; list some "
                 "under 'numeric' or 'categorical'",
             )
-        options = {
-            k: params[k]
-            for k in ("scale", "impute_numeric", "impute_categorical", "max_categories")
-            if params.get(k) is not None
-        }
+        options = {k: params[k] for k in _OPTION_KEYS if params.get(k) is not None}
         return cls(numeric=list(numeric), categorical=list(categorical), **options)
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,71 +206,55 @@ class TransformSpec:
             "impute_numeric": self.impute_numeric,
             "impute_categorical": self.impute_categorical,
             "max_categories": self.max_categories,
+            "min_frequency": self.min_frequency,
+            "encode": self.encode,
+            "hash_buckets": self.hash_buckets,
+            "features": [dict(entry) for entry in self.features],
+            "crosses": [dict(entry) for entry in self.crosses],
+            "dates": [dict(entry) for entry in self.dates],
         }
 
 
-@dataclass(frozen=True)
-class NumericParams:
-    """A fitted numeric column: ``(value, or fill when missing) - offset) / divisor``, plus its statistics."""
-
-    name: str
-    fill: float
-    offset: float
-    divisor: float
-    count: int
-    mean: float | None
-    std: float | None
-    min: float | None
-    max: float | None
-    median: float | None
-
-
-@dataclass(frozen=True)
-class CategoricalParams:
-    """A fitted categorical column: the kept vocabulary (most frequent first) and the fill for missing."""
-
-    name: str
-    vocabulary: tuple[str, ...]
-    counts: tuple[int, ...]
-    missing: int
-    fill: str | None  # the key a missing value is replaced by; None sends it to the OOV bucket
-    index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
-    fill_index: int = field(init=False, repr=False, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        index = {value: i for i, value in enumerate(self.vocabulary)}
-        object.__setattr__(self, "index", index)
-        oov = len(self.vocabulary)
-        object.__setattr__(self, "fill_index", oov if self.fill is None else index.get(self.fill, oov))
-
-    @property
-    def width(self) -> int:
-        return len(self.vocabulary) + 1
-
-
-def _numeric_params(name: str, stats: Any, spec: TransformSpec) -> NumericParams:
-    center = {"mean": stats.mean, "median": stats.median, "zero": 0.0}[spec.impute_numeric]
+def _numeric_params(name: str, stats: Any, options: Mapping[str, Any]) -> NumericParams:
+    impute = options["impute"]
+    center = {
+        "mean": stats.mean, "median": stats.median, "most_frequent": stats.mode, "zero": 0.0,
+        "constant": options.get("fill_value"),
+    }[impute]  # fmt: skip
     fill = 0.0 if center is None else float(center)
     offset, divisor = 0.0, 1.0
-    if spec.scale == "zscore" and stats.mean is not None:
-        offset = stats.mean
-        divisor = stats.std if stats.std else 1.0  # a constant column is centred, not blown up
-    elif spec.scale == "minmax" and stats.min is not None and stats.max is not None:
-        offset = stats.min
-        divisor = (stats.max - stats.min) or 1.0
+    scale = options["scale"]
+    if scale == "zscore" and stats.shaped_mean is not None:
+        offset = stats.shaped_mean
+        divisor = stats.shaped_std if stats.shaped_std else 1.0  # a constant column is centred, not blown up
+    elif scale == "minmax" and stats.shaped_min is not None and stats.shaped_max is not None:
+        offset = stats.shaped_min
+        divisor = (stats.shaped_max - stats.shaped_min) or 1.0
+    elif scale == "robust" and stats.shaped_quartiles is not None:
+        q1, median, q3 = stats.shaped_quartiles
+        offset = median
+        divisor = (q3 - q1) or 1.0
+    clip_low, clip_high = options.get("clip") or (None, None)
+    bucketize = options.get("bucketize") or {}
+    edges = bucketize.get("edges")
+    if "quantiles" in bucketize:
+        edges = stats.shaped_edges or ()
     return NumericParams(
         name=name, fill=fill, offset=float(offset), divisor=float(divisor), count=stats.count,
         mean=stats.mean, std=stats.std, min=stats.min, max=stats.max, median=stats.median,
+        clip_low=clip_low, clip_high=clip_high, log=bool(options.get("log")),
+        edges=None if edges is None else tuple(float(e) for e in edges),
     )  # fmt: skip
 
 
-def _categorical_params(name: str, stats: Any, spec: TransformSpec) -> CategoricalParams:
+def _categorical_params(name: str, stats: Any, options: Mapping[str, Any]) -> CategoricalParams:
     counts = dict(stats.counts)
-    if spec.impute_categorical == "constant" and stats.missing:
+    if options["impute"] == "constant" and stats.missing:
         counts[MISSING_CATEGORY] = counts.get(MISSING_CATEGORY, 0) + stats.missing
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: spec.max_categories]
+    frequent = [(value, count) for value, count in counts.items() if count >= options["min_frequency"]]
+    ranked = sorted(frequent, key=lambda item: (-item[1], item[0]))[: options["top_k"]]
     vocabulary = tuple(value for value, _ in ranked)
-    if spec.impute_categorical == "constant":
+    if options["impute"] == "constant":
         fill: str | None = MISSING_CATEGORY
     else:
         fill = vocabulary[0] if vocabulary else None
@@ -229,6 +264,8 @@ def _categorical_params(name: str, stats: Any, spec: TransformSpec) -> Categoric
         counts=tuple(count for _, count in ranked),
         missing=stats.missing,
         fill=fill,
+        encode=options["encode"],
+        buckets=options["buckets"] if options["encode"] == "hash" else 0,
     )
 
 
@@ -240,21 +277,23 @@ class FittedTransform:
     rows: int
     numeric: tuple[NumericParams, ...]
     categorical: tuple[CategoricalParams, ...]
+    crosses: tuple[CrossParams, ...] = ()
+    dates: tuple[DateParams, ...] = ()
 
     FORMAT: ClassVar[str] = FORMAT
     FORMAT_VERSION: ClassVar[int] = FORMAT_VERSION
 
     @property
     def input_columns(self) -> list[str]:
-        """The raw columns the transform reads, numeric first."""
-        return [p.name for p in self.numeric] + [p.name for p in self.categorical]
+        """The raw columns the transform reads: numeric, categorical, then timestamp columns."""
+        return [p.name for p in (*self.numeric, *self.categorical, *self.dates)]
 
     @property
     def feature_names_out(self) -> list[str]:
-        """One name per output column: ``bill_length_mm``, ``island=Biscoe``, ``island=__oov__``."""
-        names = [p.name for p in self.numeric]
-        for p in self.categorical:
-            names += [f"{p.name}={value}" for value in p.vocabulary] + [f"{p.name}={OOV}"]
+        """One name per output column: ``bill_length_mm``, ``island=Biscoe``, ``island=__oov__``, ..."""
+        names: list[str] = []
+        for part in (*self.numeric, *self.categorical, *self.crosses, *self.dates):
+            names += part.feature_names()
         return names
 
     def apply_batch(self, data: Any) -> Any:
@@ -271,21 +310,30 @@ class FittedTransform:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able, versioned description; ``from_dict(to_dict())`` gives an equal transform."""
+        numeric = []
+        for p in self.numeric:
+            entry = asdict(p)
+            entry["edges"] = None if p.edges is None else list(p.edges)
+            numeric.append(entry)
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "spec": self.spec.to_dict(),
             "rows": self.rows,
-            "numeric": [asdict(p) for p in self.numeric],
+            "numeric": numeric,
             "categorical": [
                 {
                     "name": p.name,
                     "vocabulary": [[value, count] for value, count in zip(p.vocabulary, p.counts, strict=True)],
                     "missing": p.missing,
                     "fill": p.fill,
+                    "encode": p.encode,
+                    "buckets": p.buckets,
                 }
                 for p in self.categorical
             ],
+            "crosses": [{"columns": list(c.columns), "buckets": c.buckets} for c in self.crosses],
+            "dates": [{"name": d.name, "parts": list(d.parts)} for d in self.dates],
         }
 
     @classmethod
@@ -301,7 +349,10 @@ class FittedTransform:
             )
         try:
             spec = TransformSpec(**d["spec"])
-            numeric = tuple(NumericParams(**p) for p in d["numeric"])
+            numeric = tuple(
+                NumericParams(**{**p, "edges": None if p.get("edges") is None else tuple(p["edges"])})
+                for p in d["numeric"]
+            )
             categorical = tuple(
                 CategoricalParams(
                     name=p["name"],
@@ -309,10 +360,16 @@ class FittedTransform:
                     counts=tuple(int(count) for _, count in p["vocabulary"]),
                     missing=int(p["missing"]),
                     fill=p["fill"],
+                    encode=p.get("encode", "onehot"),
+                    buckets=int(p.get("buckets", 0)),
                 )
                 for p in d["categorical"]
             )
-            transform = cls(spec=spec, rows=int(d["rows"]), numeric=numeric, categorical=categorical)
+            crosses = tuple(CrossParams(tuple(c["columns"]), int(c["buckets"])) for c in d.get("crosses", []))
+            dates = tuple(DateParams(p["name"], tuple(p["parts"])) for p in d.get("dates", []))
+            transform = cls(
+                spec=spec, rows=int(d["rows"]), numeric=numeric, categorical=categorical, crosses=crosses, dates=dates
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"transform description is malformed: {exc!r}") from exc
         if [p.name for p in numeric] != spec.numeric or [p.name for p in categorical] != spec.categorical:
@@ -324,10 +381,15 @@ def fit_transform(train: Path, spec: TransformSpec) -> FittedTransform:
     """Fit ``spec`` on the Parquet file ``train`` with one DuckDB pass over the data."""
     from modelyard.features.analyzers import summarize
 
-    summary = summarize(Path(train), spec.numeric, spec.categorical)
+    numeric_options = {n: spec.numeric_options(n) for n in spec.numeric}
+    summary = summarize(Path(train), spec.numeric, spec.categorical, numeric_options)
     return FittedTransform(
         spec=spec,
         rows=summary.rows,
-        numeric=tuple(_numeric_params(n, summary.numeric[n], spec) for n in spec.numeric),
-        categorical=tuple(_categorical_params(n, summary.categorical[n], spec) for n in spec.categorical),
+        numeric=tuple(_numeric_params(n, summary.numeric[n], numeric_options[n]) for n in spec.numeric),
+        categorical=tuple(
+            _categorical_params(n, summary.categorical[n], spec.categorical_options(n)) for n in spec.categorical
+        ),
+        crosses=tuple(CrossParams(tuple(c["columns"]), c["buckets"]) for c in spec.crosses),
+        dates=tuple(DateParams(d["column"], tuple(d["parts"])) for d in spec.dates),
     )

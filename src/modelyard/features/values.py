@@ -8,6 +8,7 @@ value goes through these functions so that they cannot disagree. Only the standa
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import numbers
 from decimal import Decimal
@@ -79,3 +80,32 @@ def describe(value: Any) -> str:
     """A short, quoted rendering of a value for error messages (long strings are cut)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_datetime(value: Any) -> dt.datetime | None:
+    """A timestamp as a ``datetime`` (dates at midnight, ISO strings parsed), or None when it is none.
+
+    ``pandas.Timestamp`` is a ``datetime`` already; a NumPy ``datetime64`` goes through microseconds.
+    """
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if type(value).__name__ == "datetime64":
+        converted = value.astype("datetime64[us]").item()
+        return converted if isinstance(converted, dt.datetime) else None
+    return None
+
+
+def date_part(moment: dt.datetime, part: str) -> float:
+    """One calendar field as a float; ``day_of_week`` counts Monday as 0."""
+    if part == "day_of_week":
+        return float(moment.weekday())
+    if part == "day_of_year":
+        return float(moment.timetuple().tm_yday)
+    return float(getattr(moment, part))

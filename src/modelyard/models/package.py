@@ -42,11 +42,13 @@ from modelyard.errors import (
     did_you_mean,
 )
 from modelyard.features.transform import FittedTransform
-from modelyard.models.signature import check_records, normalize_signature
+from modelyard.models.signature import check_records, compile_signature, normalize_signature
 
 FORMAT = "modelyard.model"
 FORMAT_VERSION = 1
-FLAVORS = ("sklearn",)
+FLAVORS = ("sklearn", "lightgbm", "xgboost", "python_function")
+# flavor -> the distribution whose version the manifest pins (python_function pins nothing extra)
+_FLAVOR_DISTRIBUTIONS = {"sklearn": "scikit-learn", "lightgbm": "lightgbm", "xgboost": "xgboost"}
 TASKS = ("classification", "regression")
 MANIFEST_FILE = "manifest.json"
 TRANSFORM_FILE = "transform.json"
@@ -107,25 +109,47 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
-def _libraries() -> dict[str, str]:
-    return {
+def _libraries(flavor: str = "sklearn") -> dict[str, str]:
+    out = {
         "python": platform.python_version(),
         "sklearn": _version("scikit-learn"),
         "numpy": _version("numpy"),
         "modelyard": _version("modelyard"),
     }
+    if flavor in ("lightgbm", "xgboost"):
+        out[flavor] = _version(flavor)
+    return out
 
 
-def _check_estimator(estimator: Any, transform: FittedTransform, task: str) -> list[Any] | None:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    if not hasattr(estimator, "predict"):
-        raise UsageError(f"a {type(estimator).__name__} has no predict(); the sklearn flavor needs an estimator")
+def flavor_of(estimator: Any) -> str:
+    """``sklearn``, ``lightgbm`` or ``xgboost`` by the estimator's home package; ``python_function`` for
+    any other object with ``predict`` (a user's own model class)."""
+    root = type(estimator).__module__.split(".")[0]
+    if root in ("lightgbm", "xgboost"):
+        return root
+    if root == "sklearn":
+        return "sklearn"
     try:
-        check_is_fitted(estimator)
-    except (NotFittedError, TypeError) as exc:
-        raise UsageError(f"the estimator is not fitted: {exc}", hint="fit it before saving") from exc
+        from sklearn.base import BaseEstimator
+    except ModuleNotFoundError:  # scikit-learn is a dependency, but a python_function needs none of it
+        return "python_function"
+    return "sklearn" if isinstance(estimator, BaseEstimator) else "python_function"
+
+
+def _check_estimator(estimator: Any, transform: FittedTransform, task: str, flavor: str) -> list[Any] | None:
+    if not callable(getattr(estimator, "predict", None)):
+        raise UsageError(
+            f"a {type(estimator).__name__} has no predict(); a model package needs an object that predicts",
+            hint="return the fitted estimator (or any object with predict(X)) from the train function",
+        )
+    if flavor != "python_function":
+        from sklearn.exceptions import NotFittedError
+        from sklearn.utils.validation import check_is_fitted
+
+        try:
+            check_is_fitted(estimator)
+        except (NotFittedError, TypeError) as exc:
+            raise UsageError(f"the estimator is not fitted: {exc}", hint="fit it before saving") from exc
     width = len(transform.feature_names_out)
     fitted_width = getattr(estimator, "n_features_in_", width)
     if fitted_width != width:
@@ -189,7 +213,8 @@ def save_package(
             f"the signature has no input for column(s) {', '.join(uncovered)}, which the transform reads",
             hint="add them to signature 'inputs'",
         )
-    classes = _check_estimator(estimator, transform, task)
+    flavor = flavor_of(estimator)
+    classes = _check_estimator(estimator, transform, task, flavor)
     if not sig["outputs"]:
         sig["outputs"] = _default_outputs(label, classes)
 
@@ -203,16 +228,19 @@ def save_package(
                 f"{dest} is not empty ({', '.join(strangers[:5])}); refusing to mix a package with other files",
                 hint="save into a new folder",
             )
-    libraries = _libraries()
+    libraries = _libraries(flavor)
+    pins = {"scikit-learn": libraries["sklearn"], "numpy": libraries["numpy"]}
+    if flavor in libraries:
+        pins[_FLAVOR_DISTRIBUTIONS[flavor]] = libraries[flavor]
     payload = {
         TRANSFORM_FILE: _json_bytes(transform.to_dict()),
         ESTIMATOR_FILE: pickle.dumps(estimator, protocol=_PICKLE_PROTOCOL),
-        REQUIREMENTS_FILE: (f"scikit-learn=={libraries['sklearn']}\nnumpy=={libraries['numpy']}\n".encode()),
+        REQUIREMENTS_FILE: "".join(f"{name}=={version}\n" for name, version in sorted(pins.items())).encode(),
     }
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "flavor": "sklearn",
+        "flavor": flavor,
         "task": task,
         "label": label,
         "signature": sig,
@@ -297,8 +325,10 @@ def load_package(path: Path) -> ModelPackage:
     manifest = _read_manifest(path)
     transform = FittedTransform.from_dict(json.loads(_read_verified(path, TRANSFORM_FILE, manifest)))
     saved_with = manifest.get("libraries", {})
-    installed = _libraries()
-    for lib in ("sklearn", "numpy"):
+    installed = _libraries(manifest["flavor"])
+    for lib in ("sklearn", "numpy", manifest["flavor"]):
+        if lib not in installed:
+            continue
         if saved_with.get(lib) and saved_with[lib] != installed[lib]:
             warnings.warn(
                 f"model package {path} was saved with {lib} {saved_with[lib]}; this is {installed[lib]}, "
@@ -342,16 +372,20 @@ class ModelPackage:
         self.task: str = manifest["task"]
         self.label: str = manifest["label"]
         self.classes: list[Any] | None = manifest.get("classes")
+        self._checks = compile_signature(self.signature)
 
     def __repr__(self) -> str:
         return f"ModelPackage({str(self.path)!r}, task={self.task!r}, label={self.label!r})"
 
     def check_inputs(self, records: list[dict[str, Any]], *, coerce: bool = False) -> list[dict[str, Any]]:
         """Clean copies of ``records`` or ValidationFailed listing every offence (see models.signature)."""
-        return check_records(self.signature, records, coerce=coerce)
+        return check_records(self.signature, records, coerce=coerce, compiled=self._checks)
 
     def _features(self, data: Any, coerce: bool) -> Any:
-        return self.transform.apply_batch(self.check_inputs(_as_records(data), coerce=coerce))
+        clean = self.check_inputs(_as_records(data), coerce=coerce)
+        if len(clean) == 1:  # one request: the lean record path (bit-identical to the batch row)
+            return self.transform.apply_record(clean[0])[None, :]
+        return self.transform.apply_batch(clean)
 
     def predict(self, data: Any, *, coerce: bool = False) -> list[Any]:
         """Predictions as plain Python values: class labels for classification, floats for regression."""

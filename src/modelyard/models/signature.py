@@ -16,6 +16,7 @@ import datetime as dt
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -155,9 +156,31 @@ def _as_timestamp(value: Any, coerce: bool) -> Any:
     raise _Bad(f"expected a timestamp, got {describe(value)}")
 
 
-def _check_domain(value: Any, domain: Any) -> None:
+@dataclass(frozen=True)
+class FieldCheck:
+    """One input field, prepared once per model so a request does no per-call set building."""
+
+    name: str
+    kind: str
+    nullable: bool
+    domain: Any = None
+    allowed: frozenset[str | None] | None = None  # canonical keys of a value domain
+
+
+def compile_signature(signature: Mapping[str, Any]) -> tuple[FieldCheck, ...]:
+    """The signature's inputs as :class:`FieldCheck` s (a ModelPackage does this once, at load)."""
+    out = []
+    for spec in signature["inputs"]:
+        domain = spec.get("domain")
+        allowed = frozenset(category_key(v) for v in domain) if isinstance(domain, list) else None
+        out.append(FieldCheck(spec["name"], spec["type"], spec["nullable"], domain, allowed))
+    return tuple(out)
+
+
+def _check_domain(value: Any, domain: Any, allowed: frozenset[str | None] | None = None) -> None:
     if isinstance(domain, list):
-        allowed = {category_key(v) for v in domain}
+        if allowed is None:
+            allowed = frozenset(category_key(v) for v in domain)
         if category_key(value) not in allowed:
             shown = ", ".join(str(v) for v in domain[:10]) + (", ..." if len(domain) > 10 else "")
             raise _Bad(f"{describe(value)} is not one of the allowed values ({shown})")
@@ -180,8 +203,33 @@ def _convert(value: Any, kind: str, coerce: bool) -> Any:
     return _as_timestamp(value, coerce)
 
 
+def _fast(check: FieldCheck, value: Any) -> tuple[bool, Any]:
+    """(handled, clean value) for the common exact types, with the same verdicts as the full path.
+
+    A JSON request is floats, ints and strings; checking ``type(value) is float`` first skips the ABC
+    isinstance chain, which is most of the cost of a check on a 30-field record.
+    """
+    kind, t = check.kind, type(value)
+    if t is float and kind == "float" and value == value and value not in (math.inf, -math.inf):
+        domain = check.domain
+        if domain is None or isinstance(domain, list):
+            return (True, value) if domain is None else (False, None)
+        if ("min" in domain and value < domain["min"]) or ("max" in domain and value > domain["max"]):
+            return False, None
+        return True, value
+    if t is str and kind == "string":
+        if check.allowed is not None and value not in check.allowed:
+            return False, None
+        return True, value
+    return False, None
+
+
 def check_records(
-    signature: Mapping[str, Any], records: Sequence[Any], *, coerce: bool = False
+    signature: Mapping[str, Any],
+    records: Sequence[Any],
+    *,
+    coerce: bool = False,
+    compiled: Sequence[FieldCheck] | None = None,
 ) -> list[dict[str, Any]]:
     """Validate ``records`` against the signature's inputs and return clean copies.
 
@@ -194,7 +242,7 @@ def check_records(
             f"expected a list of records, got a {type(records).__name__}",
             hint="wrap a single record in a list: [record]",
         )
-    fields = signature["inputs"]
+    fields = compiled if compiled is not None else compile_signature(signature)
     problems: list[str] = []
     bad_records = 0
     clean: list[dict[str, Any]] = []
@@ -205,19 +253,23 @@ def check_records(
             continue
         out: dict[str, Any] = {}
         before = len(problems)
-        for spec in fields:
-            name = spec["name"]
+        for check in fields:
+            name = check.name
             value = record.get(name)
+            handled, clean_value = _fast(check, value)
+            if handled:
+                out[name] = clean_value
+                continue
             if is_missing(value):
-                if not spec["nullable"]:
+                if not check.nullable:
                     reason = "required field is missing" if name not in record else "null/NaN is not allowed here"
                     problems.append(f"record {i}, field '{name}': {reason} (the field is not nullable)")
                 out[name] = None
                 continue
             try:
-                value = _convert(value, spec["type"], coerce)
-                if "domain" in spec:
-                    _check_domain(value, spec["domain"])
+                value = _convert(value, check.kind, coerce)
+                if check.domain is not None:
+                    _check_domain(value, check.domain, check.allowed)
             except _Bad as bad:
                 problems.append(f"record {i}, field '{name}': {bad}")
                 continue

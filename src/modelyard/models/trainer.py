@@ -134,6 +134,15 @@ def _missing_labels(y: Any) -> int:
     return 0
 
 
+def feature_importances(estimator: Any, feature_names: Sequence[str]) -> tuple[dict[str, float], str] | None:
+    """(importance by feature name, kind) when the estimator exposes them (``feature_importances_`` or
+    ``coef_``), else None; the kind says how to read the numbers (impurity or mean |coefficient|)."""
+    found = _importances(estimator)
+    if found is None or len(found[0]) != len(feature_names):
+        return None
+    return dict(zip(feature_names, found[0], strict=True)), found[1]
+
+
 def _importances(estimator: Any) -> tuple[list[float], str] | None:
     import numpy as np
 

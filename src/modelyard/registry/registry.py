@@ -83,22 +83,50 @@ class Registry:
             raise NotFound(f"model '{name}' has no alias '{version_or_alias}'", hint=f"aliases: {known}")
         return self.store.get_model_version(name, version)
 
-    def promote(self, name: str, version: str, *, alias: str = CHAMPION, reason: str = "promoted by hand") -> None:
-        self.store.get_model_version(name, version)
-        self.store.set_alias(name, alias, version, actor=_actor(), reason=reason)
+    def promote(
+        self,
+        name: str,
+        version: str,
+        *,
+        alias: str = CHAMPION,
+        reason: str = "promoted by hand",
+        actor: str | None = None,
+    ) -> Any:
+        """Point ``alias`` at ``version``; the move records who, why and the run that built the version."""
+        target = self.store.get_model_version(name, version)
+        return self.store.set_alias(name, alias, version, actor=actor or _actor(), reason=reason, run_id=target.run_id)
 
-    def rollback(self, name: str, *, alias: str = CHAMPION, reason: str = "rolled back by hand") -> str:
-        """Move ``alias`` back to the version it pointed at before the current one."""
+    def rollback(
+        self, name: str, *, alias: str = CHAMPION, reason: str = "rolled back by hand", actor: str | None = None
+    ) -> str:
+        """Move ``alias`` back to the version it pointed at before the current one.
+
+        The history is replayed as a stack (a move pushes, a rollback pops) so that rolling back twice
+        goes two steps back instead of flip-flopping between the last two versions.
+        """
+        stack: list[str] = []
+        for move in self.store.alias_history(name, alias):
+            if (move.details or {}).get("rollback"):
+                if stack:
+                    stack.pop()
+            elif move.to_version is None:
+                stack.clear()
+            else:
+                stack.append(move.to_version)
         current = self.store.get_alias(name, alias)
-        previous = [
-            move.from_version
-            for move in self.store.alias_history(name, alias)
-            if move.to_version == current and move.from_version
-        ]
-        if current is None or not previous:
-            raise UsageError(f"'{name}@{alias}' has no earlier version to roll back to")
-        self.store.set_alias(name, alias, previous[-1], actor=_actor(), reason=reason)
-        return previous[-1]
+        earlier = [v for v in stack[:-1] if v != current]
+        if current is None or not earlier:
+            raise UsageError(
+                f"'{name}@{alias}' has no earlier version to roll back to",
+                hint=f"promote a version instead: yard models promote {name} VERSION --alias {alias}",
+            )
+        target = earlier[-1]
+        version = self.store.get_model_version(name, target)
+        self.store.set_alias(
+            name, alias, target, actor=actor or _actor(), reason=reason, run_id=version.run_id,
+            details={"rollback": True, "from": current},
+        )  # fmt: skip
+        return target
 
 
 def read_signature(package_dir: Any) -> dict[str, Any] | None:

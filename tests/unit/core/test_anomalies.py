@@ -46,3 +46,19 @@ def test_raise_if_errors_lists_every_error_but_ignores_warnings() -> None:
     assert "eval split failed validation with 1 error" in str(caught.value)
     assert caught.value.problems == ["column 'mass' is missing"]
     Anomalies(items=_anomalies().warnings).raise_if_errors()
+
+
+def test_drift_report_round_trip() -> None:
+    from modelyard.core.anomalies import ColumnDistance, DriftReport
+
+    report = DriftReport(
+        "skew",
+        (
+            ColumnDistance("x", "numeric", "jensen_shannon", 0.2, 0.05, True, {"psi": 0.9}, 1000, 1200),
+            ColumnDistance("c", "categorical", "chi2_test", 0.4, 0.025, False, {"p_value": 0.4}, 50, 60),
+        ),
+        1000,
+        1200,
+    )
+    again = DriftReport.from_dict(report.to_dict())
+    assert again == report and [c.column for c in again.drifted] == ["x"] and again.find("c").kind == "categorical"

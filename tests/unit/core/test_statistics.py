@@ -56,3 +56,44 @@ def test_statistics_from_a_newer_layout_are_refused_with_a_hint() -> None:
     data["version"] = 99
     with pytest.raises(UsageError, match="upgrade modelyard"):
         DatasetStatistics.from_dict(data)
+
+
+def test_new_fields_round_trip_and_named_quantiles() -> None:
+    from modelyard.core.statistics import ListStats
+
+    grid = tuple(float(p) for p in range(101))
+    numeric = NumericStats(
+        0.0,
+        100.0,
+        50.0,
+        29.0,
+        percentiles=grid,
+        histogram_edges=(0.0, 50.0, 100.0),
+        histogram_counts=(5, 6),
+        max_gap=3.0,
+    )
+    part = DatasetStatistics(num_rows=11, columns=(ColumnStatistics("x", "float", 11, 0, numeric=numeric),))
+    stats = DatasetStatistics(
+        num_rows=11,
+        columns=(
+            ColumnStatistics("x", "float", 11, 0, numeric=numeric),
+            ColumnStatistics("tags", "list", 10, 1, lists=ListStats(0, 1.5, 4, 15)),
+        ),
+        slice_by=("x",),
+        slices={"x=1": part},
+        source="data.parquet",
+    )
+    data = json.loads(json.dumps(stats.to_dict()))
+    assert data["columns"][0]["numeric"]["quantiles"] == {
+        "1": 1.0,
+        "5": 5.0,
+        "25": 25.0,
+        "50": 50.0,
+        "75": 75.0,
+        "95": 95.0,
+        "99": 99.0,
+    }
+    assert DatasetStatistics.from_dict(data) == stats
+    assert numeric.quantile(25) == 25.0 and numeric.quantile_histogram[0] == (0.0, 10.0, 0.1)
+    with pytest.raises(UsageError, match="not between 0 and 100"):
+        numeric.quantile(101)

@@ -46,7 +46,8 @@ def test_every_column_and_split_is_shown_and_nothing_is_fetched(splits: dict[str
     parser.feed(page)
     assert "script" not in parser.tags and "link" not in parser.tags and "img" not in parser.tags
     assert all(source.startswith("#") for source in parser.sources)
-    assert parser.tags.count("svg") == 2 * 3  # top-value bars for species, island, sex in each split
+    # top-value bars for species, island, sex and a histogram for the five numeric columns, in each split
+    assert parser.tags.count("svg") == 2 * (3 + 5)
     assert "<title>Penguins</title>" in page
 
 

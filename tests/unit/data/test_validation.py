@@ -82,7 +82,8 @@ def test_anomaly_details_and_words(schema: Schema, write_parquet: Callable[[str,
 
     stats = compute_statistics(write_parquet("c.parquet", DEFECTS["column turned to strings"][0]))
     (item,) = validate_statistics(stats, schema)
-    assert item.message == "column 'size' should be float but holds string values"
+    assert item.message.startswith("column 'size' should be float but holds string values; 150 of 150 are not numbers")
+    assert item.details["examples"][0] == "about 0.0" and len(item.details["examples"]) == 5
 
 
 def test_a_new_column_is_only_a_warning(schema: Schema, write_parquet: Callable[[str, str], Path]) -> None:
@@ -99,6 +100,8 @@ def test_ranges_set_by_hand(schema: Schema, write_parquet: Callable[[str, str], 
     assert item.code == "out_of_range"
     assert item.details["observed_max"] == 73.5
     assert "maximum 73.5 is above 60" in item.message
+    # 9 of the 50 sizes (61.5 .. 73.5), three rows each, are above 60: 27 of 150, estimated from percentiles.
+    assert abs(item.details["approx_count"] - 27) <= 4 and "are outside" in item.message
 
 
 def test_serving_data_without_the_label(schema: Schema, write_parquet: Callable[[str, str], Path]) -> None:

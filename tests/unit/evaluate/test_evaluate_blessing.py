@@ -80,3 +80,42 @@ def test_malformed_thresholds_are_usage_errors() -> None:
         {"custom": 1.0}, {"custom": {"tolerance": 0.1, "higher_is_better": False}}, baseline={"custom": 0.95}
     )
     assert custom["blessed"] is True
+
+
+def test_relative_tolerance_is_a_fraction_of_the_baseline() -> None:
+    # rmse: lower is better; baseline 100, 5% -> bound 105
+    ok = judge({"rmse": 104.0}, {"rmse": {"relative_tolerance": 0.05}}, baseline={"rmse": 100.0})
+    assert ok["blessed"] is True
+    check = ok["checks"][0]
+    assert check["kind"] == "baseline_relative" and check["bound"] == pytest.approx(105.0)
+    assert check["baseline"] == 100.0 and check["change"] == pytest.approx(4.0)
+    bad = judge({"rmse": 106.0}, {"rmse": {"relative_tolerance": 0.05}}, baseline={"rmse": 100.0})
+    assert bad["blessed"] is False
+    assert "6 worse than the baseline 100, beyond the tolerance 5% (5)" in bad["checks"][0]["reason"]
+
+
+def test_gap_metrics_are_lower_is_better_against_a_baseline() -> None:
+    verdict = judge({"gap.accuracy": 0.2}, {"gap.accuracy": {"tolerance": 0.05}}, baseline={"gap.accuracy": 0.1})
+    assert verdict["blessed"] is False and "worse than the baseline 0.1" in verdict["checks"][0]["reason"]
+
+
+def test_slice_thresholds_check_every_slice_big_enough_to_count() -> None:
+    slices = {
+        "min_rows": 10,
+        "slicings": [
+            {
+                "name": "island",
+                "slices": [
+                    {"slice": "island=Biscoe", "rows": 40, "metrics": {"accuracy": 0.97}},
+                    {"slice": "island=Dream", "rows": 30, "metrics": {"accuracy": 0.80}},
+                    {"slice": "island=Torgersen", "rows": 3, "metrics": {"accuracy": 0.0}},  # too small
+                ],
+            }
+        ],
+    }
+    verdict = judge(METRICS, {}, slices=slices, slice_thresholds={"accuracy": {"min": 0.85}})
+    assert verdict["blessed"] is False
+    assert [(c["slice"], c["passed"]) for c in verdict["checks"]] == [("island=Biscoe", True), ("island=Dream", False)]
+    assert verdict["checks"][1]["reason"] == "slice island=Dream (30 rows): accuracy 0.8 is below the minimum 0.85"
+    with pytest.raises(UsageError, match="unknown threshold 'tolerance'"):
+        judge(METRICS, {}, slices=slices, slice_thresholds={"accuracy": {"tolerance": 0.1}})

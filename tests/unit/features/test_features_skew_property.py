@@ -8,6 +8,7 @@ never seen in training) are then pushed through every input form: records, DataF
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tempfile
 from pathlib import Path
@@ -19,9 +20,13 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from modelyard.features.params import CrossParams
 from modelyard.features.transform import FittedTransform, TransformSpec, fit_transform
 
-ARROW_TYPES = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
+ARROW_TYPES = {
+    "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string(), "ts": pa.timestamp("us"),
+}  # fmt: skip
+moments = st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2200, 1, 1))
 SEEN_WORDS = ["a", "b", "c", "d", "e"]
 UNSEEN_WORDS = ["zz", "", "Ω"]
 
@@ -30,6 +35,8 @@ missing = st.sampled_from([None, math.nan])
 
 
 def train_values(kind: str) -> st.SearchStrategy:
+    if kind == "ts":
+        return st.one_of(st.none(), moments)
     if kind == "float":
         return st.one_of(missing, finite)
     if kind == "int":
@@ -42,6 +49,8 @@ def train_values(kind: str) -> st.SearchStrategy:
 
 
 def serve_values(kind: str) -> st.SearchStrategy:
+    if kind == "ts":
+        return st.one_of(st.none(), moments)
     if kind == "float":
         return st.one_of(missing, finite, st.floats(allow_nan=False), st.just(math.inf))
     if kind == "int":
@@ -54,6 +63,42 @@ def serve_values(kind: str) -> st.SearchStrategy:
 
 
 @st.composite
+def numeric_options(draw: st.DrawFn) -> dict:
+    """Random per-column numeric options: impute, clip, log, scale or bucketize, in any combination."""
+    options: dict = {}
+    if draw(st.booleans()):
+        options["impute"] = draw(st.sampled_from(["mean", "median", "most_frequent", "zero", "constant"]))
+        if options["impute"] == "constant":
+            options["fill_value"] = draw(finite)
+    if draw(st.booleans()):
+        low, high = sorted([draw(finite), draw(finite)])
+        options["clip"] = [draw(st.sampled_from([low, None])), draw(st.sampled_from([high, None]))]
+    if draw(st.booleans()):
+        options["log"] = True
+    if draw(st.booleans()):
+        options["scale"] = draw(st.sampled_from(["zscore", "minmax", "robust", "none"]))
+    elif draw(st.booleans()):
+        if draw(st.booleans()):
+            options["bucketize"] = {"quantiles": draw(st.integers(2, 5))}
+        else:
+            edges = sorted(set(draw(st.lists(finite, min_size=1, max_size=4))))
+            options["bucketize"] = {"edges": edges}
+    return options
+
+
+@st.composite
+def categorical_options(draw: st.DrawFn) -> dict:
+    options: dict = {"encode": draw(st.sampled_from(["onehot", "ordinal", "hash"]))}
+    if draw(st.booleans()):
+        options["top_k"] = draw(st.integers(1, 5))
+    if draw(st.booleans()):
+        options["min_frequency"] = draw(st.integers(1, 4))
+    if options["encode"] == "hash":
+        options["buckets"] = draw(st.integers(2, 7))
+    return options
+
+
+@st.composite
 def scenarios(draw: st.DrawFn) -> tuple[dict[str, str], TransformSpec, list[dict], list[dict]]:
     numeric_kinds = draw(st.lists(st.sampled_from(["float", "int", "bool"]), max_size=3))
     categorical_kinds = draw(st.lists(st.sampled_from(["string", "code"]), max_size=3))
@@ -61,13 +106,31 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, str], TransformSpec, list[dict
         numeric_kinds = ["float"]
     columns = {f"n{i}": kind for i, kind in enumerate(numeric_kinds)}
     columns |= {f"c{i}": kind for i, kind in enumerate(categorical_kinds)}
+    dated = [f"t{i}" for i in range(draw(st.integers(0, 2)))]
+    columns |= {name: "ts" for name in dated}
+    parts = ["year", "month", "day", "day_of_week", "day_of_year", "hour", "minute"]
+    numeric = [f"n{i}" for i in range(len(numeric_kinds))]
+    categorical = [f"c{i}" for i in range(len(categorical_kinds))]
+    features = [{"columns": [name], **draw(numeric_options())} for name in numeric if draw(st.booleans())]
+    features += [{"columns": [name], **draw(categorical_options())} for name in categorical if draw(st.booleans())]
+    crosses = []
+    if len(categorical) >= 2 and draw(st.booleans()):
+        crosses = [{"columns": draw(st.permutations(categorical))[:2], "buckets": draw(st.integers(2, 9))}]
     spec = TransformSpec(
-        numeric=[f"n{i}" for i in range(len(numeric_kinds))],
-        categorical=[f"c{i}" for i in range(len(categorical_kinds))],
-        scale=draw(st.sampled_from(["zscore", "minmax", "none"])),
-        impute_numeric=draw(st.sampled_from(["mean", "median", "zero"])),
+        numeric=numeric,
+        categorical=categorical,
+        scale=draw(st.sampled_from(["zscore", "minmax", "robust", "none"])),
+        impute_numeric=draw(st.sampled_from(["mean", "median", "most_frequent", "zero"])),
         impute_categorical=draw(st.sampled_from(["most_frequent", "constant"])),
         max_categories=draw(st.integers(1, 4)),
+        min_frequency=draw(st.integers(1, 3)),
+        encode=draw(st.sampled_from(["onehot", "ordinal", "hash"])),
+        hash_buckets=draw(st.integers(2, 8)),
+        features=features,
+        crosses=crosses,
+        dates=[
+            {"column": name, "parts": draw(st.lists(st.sampled_from(parts), min_size=1, max_size=4))} for name in dated
+        ],
     )
     train = draw(
         st.lists(st.fixed_dictionaries({n: train_values(k) for n, k in columns.items()}), min_size=1, max_size=25)
@@ -114,13 +177,14 @@ def test_batch_rows_equal_single_records_bit_for_bit(scenario) -> None:
             message = f"{form}: row {i} differs: {batch[i].tolist()} != {single.tolist()}"
             assert batch[i].tobytes() == single.tobytes(), message
 
-    # every categorical column lights exactly one indicator per row, unseen values included
-    start = len(spec.numeric)
-    for params in fitted.categorical:
-        block = batches["records"][:, start : start + params.width]
-        assert (block.sum(axis=1) == 1.0).all()
-        start += params.width
-    # a missing numeric value is imputed, never passed through as NaN
-    for j, name in enumerate(spec.numeric):
-        absent = [i for i, row in enumerate(serve) if row.get(name) is None or row.get(name) != row.get(name)]
-        assert not np.isnan(batches["records"][absent, j]).any(), name
+    # every indicator block (buckets, one-hot, hash, cross) lights exactly one indicator per row,
+    # unseen values included; a missing value is imputed, never passed through as NaN
+    start = 0
+    for part in (*fitted.numeric, *fitted.categorical, *fitted.crosses):
+        block = batches["records"][:, start : start + part.width]
+        indicators = getattr(part, "edges", None) is not None or getattr(part, "encode", "ordinal") != "ordinal"
+        if indicators or isinstance(part, CrossParams):
+            assert (block.sum(axis=1) == 1.0).all(), part
+        absent = [i for i, row in enumerate(serve) if (v := row.get(part.name)) is None or v != v]
+        assert not np.isnan(block[absent]).any(), part.name
+        start += part.width

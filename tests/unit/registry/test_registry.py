@@ -83,3 +83,18 @@ def test_model_uris() -> None:
     assert parse_model_uri("models:/penguins") == ("penguins", "champion")
     with pytest.raises(UsageError, match="not a model URI"):
         parse_model_uri("models:penguins")
+
+
+def test_rollback_walks_back_through_history_instead_of_flip_flopping(registry: Registry) -> None:
+    for digest in ("a", "b", "c"):
+        registry.register("m", model(registry, digest * 64), run_id=None, signature=SIG)
+    registry.promote("m", "1.0.0")
+    registry.promote("m", "1.1.0")
+    registry.promote("m", "1.2.0", reason="best so far")
+    assert registry.rollback("m") == "1.1.0"
+    assert registry.rollback("m") == "1.0.0"
+    with pytest.raises(UsageError, match="no earlier version"):
+        registry.rollback("m")
+    last = registry.store.alias_history("m", "champion")[-1]
+    assert (last.from_version, last.to_version, last.details) == ("1.1.0", "1.0.0", {"rollback": True, "from": "1.1.0"})
+    assert last.actor  # who moved it is always recorded

@@ -1,6 +1,12 @@
-"""transform: fit the feature transform on the train split; it travels inside the model package."""
+"""transform: fit the feature transform on the train split; it travels inside the model package.
+
+Every option of :mod:`modelyard.features.spec` is a step parameter: defaults per kind of column, and
+``features`` (per column or column group) and ``crosses`` entries.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +26,11 @@ class TransformParams(BaseModel):
     impute_numeric: str = "mean"
     impute_categorical: str = "most_frequent"
     max_categories: int = Field(default=50, ge=1)
+    min_frequency: int = Field(default=1, ge=1)
+    encode: str = "onehot"
+    hash_buckets: int = Field(default=32, ge=2)
+    features: list[dict[str, Any]] = Field(default_factory=list, description="per column or column group options")
+    crosses: list[Any] = Field(default_factory=list, description="hashed crosses of categorical columns")
 
 
 def feature_columns(contract: object, label: str, exclude: list[str]) -> dict[str, str]:
@@ -51,4 +62,10 @@ def transform(ctx: StepContext) -> None:
     )
     fitted = fit_transform(ctx.input("dataset").path / "train.parquet", spec)
     ctx.write_json("transform", "transform.json", fitted.to_dict())
-    ctx.set_properties("transform", features_out=len(fitted.feature_names_out), label=params.label)
+    ctx.set_properties(
+        "transform",
+        features_out=len(fitted.feature_names_out),
+        label=params.label,
+        columns_in=len(fitted.input_columns),
+        crosses=len(fitted.crosses),
+    )

@@ -1,0 +1,382 @@
+"""The ASGI application: routes of the three protocols, over one predict path and one error table.
+
+The hot path is deliberately thin: read the body with a size cap and a deadline, parse it with orjson, turn
+it into records (``dialects``), let the package check them against its signature and predict, and write the
+answer with orjson. No Pydantic, no middleware stack. Small requests are micro-batched on the event loop
+(``batching``: a thread hop costs more than a single-row prediction, and concurrent requests share one
+estimator call); large ones predict in the thread pool so that health checks keep answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from modelyard.errors import NotFound
+from modelyard.serve import dialects
+from modelyard.serve.batching import MicroBatcher
+from modelyard.serve.metrics import Metrics
+from modelyard.serve.openapi import openapi_document
+from modelyard.serve.predlog import PredictionLog
+from modelyard.serve.routing import KEY_HEADER, CanaryRouter
+from modelyard.serve.served import ModelRepository, ServedModel
+from modelyard.serve.status import BadRequest, PayloadTooLarge, RequestTimeout, error_body, status_for
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Limits of one server. Requests of up to ``max_batch_rows`` rows are micro-batched (0 turns batching
+    off); larger ones predict in the thread pool. ``max_wait_ms`` > 0 holds a batch open for company."""
+
+    max_body_bytes: int = 1_048_576
+    read_timeout: float = 10.0
+    max_batch_rows: int = 64
+    max_wait_ms: float = 0.0
+    queue_timeout: float = 5.0
+    canary_percent: float = 0.0
+    shadow_percent: float = 0.0
+    log_dir: str | None = None
+    log_sample: float = 1.0
+    log_flush_seconds: float = 1.0
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type=JSON)
+
+
+def _error(exc: BaseException) -> Response:
+    return _json(error_body(exc), status_for(exc))
+
+
+async def read_json(request: Request, options: ServeOptions) -> Any:
+    """The parsed JSON body; PayloadTooLarge past the cap (checked before reading when the client declares
+    its length), RequestTimeout when the body does not arrive within the read timeout, BadRequest if not JSON."""
+    if "inference-header-content-length" in request.headers:
+        raise BadRequest(
+            "the binary tensor data extension is not supported; this server reads tensors as JSON",
+            hint="send data in the JSON body (tritonclient: set_data_from_numpy(..., binary_data=False))",
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > options.max_body_bytes:
+        raise PayloadTooLarge(
+            f"the body has {declared} bytes; this server accepts at most {options.max_body_bytes}",
+            hint="send fewer rows per request, or start the server with a larger --max-body-bytes",
+        )
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(options.read_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > options.max_body_bytes:
+                    raise PayloadTooLarge(
+                        f"the body is larger than {options.max_body_bytes} bytes",
+                        hint="send fewer rows per request, or raise --max-body-bytes",
+                    )
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {options.read_timeout:g} s") from None
+    body = b"".join(chunks)
+    if not body.strip():
+        raise BadRequest("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"malformed JSON: {exc}", hint="check the body with a JSON linter") from None
+
+
+class InferenceServer:
+    """Route handlers over a ModelRepository; ``build_app`` wires them into Starlette."""
+
+    def __init__(self, repository: ModelRepository, options: ServeOptions, server_version: str) -> None:
+        self.repository = repository
+        self.log = (
+            PredictionLog(Path(options.log_dir), sample=options.log_sample, flush_seconds=options.log_flush_seconds)
+            if options.log_dir and options.log_sample > 0
+            else None
+        )
+        self.options = options
+        self.metrics = Metrics()
+        self.server_version = server_version
+        self._batchers: dict[tuple[str, str], MicroBatcher] = {}
+        self._routers = {
+            name: CanaryRouter(options.canary_percent) for name in repository.names() if repository.canary(name)
+        }
+        self._shadows = {
+            name: CanaryRouter(options.shadow_percent)
+            for name in repository.names()
+            if repository.canary(name) and options.shadow_percent > 0
+        }
+
+    # -- the one predict path ------------------------------------------------------------------------------
+
+    async def _predict(
+        self, model: ServedModel, records: list[dict[str, Any]], *, proba: bool, pred: bool = True
+    ) -> tuple[list[Any] | None, list[dict[str, float]] | None]:
+        package = model.require_ready()
+        limit = self.options.max_batch_rows
+        if pred and not proba and 0 < len(records) <= limit:
+            return await self._batcher(model, package).predict(records), None
+
+        def work() -> tuple[list[Any] | None, list[dict[str, float]] | None]:
+            return (package.predict(records) if pred else None, package.predict_proba(records) if proba else None)
+
+        if len(records) <= max(limit, 1):
+            return work()
+        return await run_in_threadpool(work)
+
+    def _batcher(self, model: ServedModel, package: Any) -> MicroBatcher:
+        key = (model.name, model.version)
+        batcher = self._batchers.get(key)
+        if batcher is None:
+            batcher = self._batchers[key] = MicroBatcher(
+                package.predict,
+                max_rows=self.options.max_batch_rows,
+                max_wait=self.options.max_wait_ms / 1000,
+                queue_timeout=self.options.queue_timeout,
+            )
+        return batcher
+
+    async def _handle(self, request: Request, protocol: str, answer: Callable[[Any], Any]) -> Response:
+        """Time, count and answer one prediction request; every exception becomes its row of the error table."""
+        started = time.perf_counter()
+        model_label = version_label = route = ""
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        records: Any = None
+        outputs: Any = None
+        try:
+            model = self._model(request)
+            model_label, version_label, route = model.name, model.version, model.source.route
+            body = await read_json(request, self.options)
+            response, records, outputs = await answer((model, body))
+            response.headers["x-model-version"] = model.version
+            response.headers["x-modelyard-route"] = route
+            if route == "primary" and model.name in self._shadows and self._shadows[model.name].to_canary():
+                response.background = BackgroundTask(
+                    self._shadow, model.name, request.state.request_id, protocol, records
+                )
+        except Exception as exc:
+            response = _error(exc)
+            outputs = error_body(exc)
+        elapsed = time.perf_counter() - started
+        response.headers["x-request-id"] = request.state.request_id
+        self.metrics.observe(model_label, version_label, protocol, response.status_code, elapsed)
+        if self.log is not None and model_label:
+            self.log.record(request.state.request_id, model_label, version_label, route, protocol,
+                            response.status_code, elapsed, records, outputs)  # fmt: skip
+        return response
+
+    async def _shadow(self, name: str, request_id: str, protocol: str, records: Any) -> None:
+        """Mirror a request to the canary after its answer was sent: logged, counted, never returned."""
+        canary = self.repository.canary(name)
+        if canary is None or not canary.ready or not isinstance(records, list):
+            return
+        started = time.perf_counter()
+        try:
+            predictions, _ = await self._predict(canary, records, proba=False)
+            status, outputs = 200, predictions
+        except Exception as exc:
+            status, outputs = status_for(exc), error_body(exc)
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(canary.name, canary.version, f"{protocol}-shadow", status, elapsed)
+        if self.log is not None:
+            self.log.record(
+                request_id, canary.name, canary.version, "shadow", protocol, status, elapsed, records, outputs
+            )
+
+    def _model(self, request: Request) -> ServedModel:
+        params = request.path_params
+        model = (
+            self.repository.default()
+            if "name" not in params
+            else self.repository.get(params["name"], params.get("version"))
+        )
+        router = self._routers.get(model.name)
+        if router is None or "version" in params:
+            return model
+        canary = self.repository.canary(model.name)
+        # a canary that is not ready (still warming, or failed) gets no traffic: the primary answers
+        if canary is not None and canary.ready and router.to_canary(request.headers.get(KEY_HEADER)):
+            return canary
+        return model
+
+    # -- Open Inference Protocol ---------------------------------------------------------------------------
+
+    async def v2_infer(self, request: Request) -> Response:
+        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
+            model, body = arg
+            package = model.require_ready()
+            fields = [f["name"] for f in package.signature["inputs"]]
+            records = dialects.v2_records(body, fields)
+            can_proba = package.task == "classification" and hasattr(package.estimator, "predict_proba")
+            wanted = dialects.v2_requested_outputs(body, package.label, can_proba)
+            predictions, probabilities = await self._predict(
+                model, records, proba=dialects.PROBABILITIES in wanted, pred=package.label in wanted
+            )
+            kind = (package.signature.get("outputs") or [{"type": "string"}])[0]["type"]
+            if isinstance(body.get("id"), str) and body["id"]:
+                request.state.request_id = body["id"]  # the protocol's own id wins: the client knows it
+            answer_body = dialects.v2_response(
+                model=model.name,
+                version=model.version,
+                request_id=request.state.request_id,
+                label=package.label,
+                kind=kind,
+                predictions=predictions,
+                probabilities=probabilities,
+            )
+            return _json(answer_body), records, predictions if probabilities is None else answer_body["outputs"]
+
+        return await self._handle(request, "v2", answer)
+
+    async def v2_model_metadata(self, request: Request) -> Response:
+        try:
+            model = self._model(request)
+            signature = model.require_ready().signature
+        except Exception as exc:
+            return _error(exc)
+        versions = [m.version for m in self.repository.versions(model.name)]
+
+        def tensors(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{"name": f["name"], "datatype": dialects.datatype_of(f["type"]), "shape": [-1]} for f in fields]
+
+        return _json(
+            {
+                "name": model.name,
+                "versions": versions,
+                "platform": "modelyard_sklearn",
+                "inputs": tensors(signature["inputs"]),
+                "outputs": tensors(signature.get("outputs", [])),
+            }
+        )
+
+    async def v2_model_ready(self, request: Request) -> Response:
+        try:
+            model = self._model(request)
+        except NotFound as exc:
+            return _error(exc)
+        return _json({"name": model.name, "ready": model.ready}, 200 if model.ready else 503)
+
+    async def live(self, request: Request) -> Response:
+        return _json({"live": True})
+
+    async def ready(self, request: Request) -> Response:
+        ready = self.repository.ready()
+        return _json({"ready": ready}, 200 if ready else 503)
+
+    async def server_metadata(self, request: Request) -> Response:
+        return _json({"name": "modelyard", "version": self.server_version, "extensions": []})
+
+    # -- TF-Serving and MLflow -----------------------------------------------------------------------------
+
+    async def tf_predict(self, request: Request) -> Response:
+        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
+            model, body = arg
+            fields = [f["name"] for f in model.require_ready().signature["inputs"]]
+            records = dialects.tf_records(body, fields)
+            predictions, _ = await self._predict(model, records, proba=False)
+            return _json({"predictions": predictions}), records, predictions
+
+        return await self._handle(request, "tfserving", answer)
+
+    async def invocations(self, request: Request) -> Response:
+        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
+            model, body = arg
+            fields = [f["name"] for f in model.require_ready().signature["inputs"]]
+            records = dialects.mlflow_records(body, fields)
+            predictions, _ = await self._predict(model, records, proba=False)
+            return _json({"predictions": predictions}), records, predictions
+
+        return await self._handle(request, "mlflow", answer)
+
+    async def ping(self, request: Request) -> Response:
+        ready = self.repository.ready()
+        return Response(b"\n" if ready else b"not ready\n", status_code=200 if ready else 503, media_type="text/plain")
+
+    # -- operations ----------------------------------------------------------------------------------------
+
+    async def prometheus(self, request: Request) -> Response:
+        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(self, request: Request) -> Response:
+        models = {}
+        for name in self.repository.names():
+            served = self.repository.get(name)
+            models[name] = served.package.signature if served.package is not None else {"inputs": []}
+        return _json(openapi_document(models, self.server_version))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in the same JSON shape as every other error."""
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", "error")
+    if status == 404:
+        text = f"no route {request.method} {request.url.path}"
+    elif status == 405:
+        text = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        text = str(detail)
+    return Response(orjson.dumps({"error": text}), status, getattr(exc, "headers", None), JSON)
+
+
+def build_app(repository: ModelRepository, options: ServeOptions | None = None) -> Starlette:
+    """The ASGI app. Models load and warm up in a background thread once the server starts, so that
+    ``/v2/health/live`` answers at once and ``/v2/health/ready`` turns true only when every model can serve."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("modelyard")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    server = InferenceServer(repository, options or ServeOptions(), version)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threading.Thread(target=repository.load_all, name="modelyard-load", daemon=True).start()
+        if server.log is not None:
+            server.log.start()
+        try:
+            yield
+        finally:
+            if server.log is not None:
+                server.log.close()  # the last rows reach disk on a clean shutdown
+
+    routes = [
+        Route("/v2/health/live", server.live),
+        Route("/v2/health/ready", server.ready),
+        Route("/v2", server.server_metadata),
+        Route("/v2/models/{name}", server.v2_model_metadata),
+        Route("/v2/models/{name}/versions/{version}", server.v2_model_metadata),
+        Route("/v2/models/{name}/ready", server.v2_model_ready),
+        Route("/v2/models/{name}/versions/{version}/ready", server.v2_model_ready),
+        Route("/v2/models/{name}/infer", server.v2_infer, methods=["POST"]),
+        Route("/v2/models/{name}/versions/{version}/infer", server.v2_infer, methods=["POST"]),
+        Route("/v1/models/{name}:predict", server.tf_predict, methods=["POST"]),
+        Route("/v1/models/{name}/versions/{version}:predict", server.tf_predict, methods=["POST"]),
+        Route("/invocations", server.invocations, methods=["POST"]),
+        Route("/ping", server.ping),
+        Route("/health", server.ping),
+        Route("/metrics", server.prometheus),
+        Route("/openapi.json", server.openapi),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
+    app.state.server = server
+    return app

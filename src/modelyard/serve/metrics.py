@@ -1,0 +1,74 @@
+"""Request counters and a latency histogram by model and version, rendered in Prometheus' text format.
+
+Why hand-written instead of prometheus_client: three metric families do not justify a dependency, and the
+hot path only adds to dicts (no locks: one event loop per worker process). Each worker process counts its own
+requests; with ``--workers N`` a scrape sees the worker that answered it (see docs/serving.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+class Metrics:
+    """Counts per (model, version, protocol, code), errors per (model, version, protocol, code) for codes
+    >= 400, and latency per (model, version)."""
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, str, str], int] = {}
+        self.errors: dict[tuple[str, str, str, str], int] = {}
+        self.latency: dict[tuple[str, str], list[float]] = {}  # bucket counts, then sum, then count
+
+    def observe(self, model: str, version: str, protocol: str, code: int, seconds: float) -> None:
+        key = (model, version, protocol, str(code))
+        self.requests[key] = self.requests.get(key, 0) + 1
+        if code >= 400:
+            self.errors[key] = self.errors.get(key, 0) + 1
+            return  # latency describes served predictions, not rejections
+        series = self.latency.get((model, version))
+        if series is None:
+            series = self.latency[(model, version)] = [0.0] * (len(BUCKETS) + 2)
+        index = bisect.bisect_left(BUCKETS, seconds)
+        if index < len(BUCKETS):
+            series[index] += 1
+        series[-2] += seconds
+        series[-1] += 1
+
+    def render(self) -> str:
+        lines = [
+            "# HELP modelyard_requests_total Prediction requests by model, version, protocol and status code.",
+            "# TYPE modelyard_requests_total counter",
+        ]
+        names = ("model", "version", "protocol", "code")
+        for key, count in sorted(self.requests.items()):
+            lines.append(f"modelyard_requests_total{{{self._labels(names, key)}}} {count}")
+        lines += [
+            "# HELP modelyard_request_errors_total Prediction requests answered with a 4xx or 5xx status.",
+            "# TYPE modelyard_request_errors_total counter",
+        ]
+        for key, count in sorted(self.errors.items()):
+            lines.append(f"modelyard_request_errors_total{{{self._labels(names, key)}}} {count}")
+        lines += [
+            "# HELP modelyard_request_duration_seconds Time to answer a successful prediction request.",
+            "# TYPE modelyard_request_duration_seconds histogram",
+        ]
+        for (model, version), series in sorted(self.latency.items()):
+            labels = self._labels(("model", "version"), (model, version))
+            running = 0.0
+            for bound, count in zip(BUCKETS, series, strict=False):
+                running += count
+                lines.append(f'modelyard_request_duration_seconds_bucket{{{labels},le="{bound}"}} {int(running)}')
+            lines.append(f'modelyard_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(series[-1])}')
+            lines.append(f"modelyard_request_duration_seconds_sum{{{labels}}} {series[-2]:.6f}")
+            lines.append(f"modelyard_request_duration_seconds_count{{{labels}}} {int(series[-1])}")
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+        return ",".join(f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True))
