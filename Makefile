@@ -38,6 +38,8 @@ bench: install-dev
 	$(BIN)/python benchmarks/engine_overhead.py
 	$(BIN)/python benchmarks/import_time.py
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
+	$(BIN)/python benchmarks/serve_vs_mlflow.py
+	$(BIN)/python benchmarks/data_validation.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
