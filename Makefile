@@ -40,6 +40,8 @@ bench: install-dev
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/serve_vs_mlflow.py
 	$(BIN)/python benchmarks/data_validation.py
+	$(BIN)/python benchmarks/transform_vs_sklearn.py
+	$(BIN)/python benchmarks/predict_latency.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -96,3 +96,19 @@ def test_curated_schema_violation_fails_validate_with_report(yard: Yard, tmp_pat
     assert (Path(validate["outputs"]["anomalies"]["uri"].removeprefix("file:")) / "report.html").is_file()
     steps = {e["step"] for e in report["executions"]}
     assert "train" not in steps
+
+
+def test_moving_the_champion_invalidates_the_cached_evaluation(yard: Yard, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    yard("init", str(project), cwd=tmp_path)
+    yard("run", "--json", cwd=project)
+    pipeline = project / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("C: 1.0", "C: 0.5"))
+    yard("run", "--json", cwd=project)  # 1.1.0 registered as challenger, evaluated against champion 1.0.0
+    yard("models", "promote", "penguins", "1.1.0", "--alias", "champion", cwd=project)
+    report = as_json(yard("run", "--json", cwd=project))
+    evaluate = next(s for s in report["steps"] if s["name"] == "evaluate")
+    assert evaluate["state"] == "done" and "input champion changed" in evaluate["reason"]
+    yard("models", "rollback", "penguins", cwd=project)
+    report = as_json(yard("run", "--json", cwd=project))
+    assert next(s for s in report["steps"] if s["name"] == "evaluate")["state"] == "reused"

@@ -171,7 +171,7 @@ def _print_outputs(report, settings) -> None:  # type: ignore[no-untyped-def]
                     )
                 path = (
                     artifacts.local_path(ref.digest) / "report.html"
-                    if ref.type in ("statistics", "anomalies")
+                    if ref.type in ("statistics", "anomalies", "evaluation")
                     else None
                 )
                 if path is not None and path.is_file():

@@ -43,6 +43,9 @@ class ComponentDef:
     inline: bool = False
     # Files read from outside the store (a raw CSV): hashed into the cache key and recorded as FILE artifacts.
     external_inputs: Callable[[Any, Path], dict[str, Path]] | None = None
+    # State outside the pipeline a result depends on (the registry's current champion): name -> digest, from
+    # (params, metadata store, input digests), keyed into the cache like an input.
+    cache_context: Callable[[Any, Any, dict[str, str]], dict[str, str]] | None = None
     # Names of parameters whose values are code references; their source is part of the fingerprint.
     code_params: tuple[str, ...] = ()
     description: str = ""
@@ -88,6 +91,7 @@ def component(
     cache: bool = True,
     inline: bool = False,
     external_inputs: Callable[[Any, Path], dict[str, Path]] | None = None,
+    cache_context: Callable[[Any, Any, dict[str, str]], dict[str, str]] | None = None,
     code_params: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Declare a function as a component. Input types ending in ``?`` are optional.
@@ -110,6 +114,7 @@ def component(
             cacheable=cache,
             inline=inline,
             external_inputs=external_inputs,
+            cache_context=cache_context,
             code_params=code_params,
             description=(inspect.getdoc(fn) or "").split("\n")[0],
         )

@@ -210,6 +210,8 @@ class LocalRunner:
         params = cache.canonical_params(planned)
         fingerprint = cache.code_fingerprint(planned, plan.definition.base_dir)
         digests = {key: ref.digest for key, ref in inputs.items()}
+        if planned.component.cache_context is not None:
+            digests.update(planned.component.cache_context(planned.params, store, dict(digests)))
         key = cache.cache_key(planned.spec.component, fingerprint, params, digests)
         env = self._environment()
         reusable = kept.get(name) if kept.get(name) is not None and kept[name].cache_key == key else None

@@ -7,6 +7,7 @@ the registered package, loaded elsewhere, predicts exactly what was evaluated (n
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,10 +71,29 @@ def _note(verdict: dict[str, Any], champion: str | None, metrics: dict, baseline
     return text
 
 
+def _champion(params: EvaluateParams, store: Any, inputs: dict[str, str]) -> dict[str, str]:
+    """The champion is the baseline, so a promote or rollback must invalidate a cached evaluation.
+
+    A model that is itself the champion has no baseline, exactly as when there is no champion yet: so the
+    run after the first one (whose model became champion) still reuses the evaluation.
+    """
+    if not params.model_name:
+        return {}
+    from modelyard.errors import NotFound
+    from modelyard.registry.registry import Registry
+
+    try:
+        version = Registry(store).resolve(params.model_name, "champion")
+    except NotFound:
+        return {"champion": "none"}
+    return {"champion": "none" if version.digest == inputs.get("model") else version.digest}
+
+
 @component(
     inputs={"model": "model", "dataset": "dataset"},
     outputs={"evaluation": "evaluation", "blessing": "blessing"},
     params=EvaluateParams,
+    cache_context=_champion,
 )
 def evaluate(ctx: StepContext) -> None:
     """Compute metrics on the eval split and its slices; bless the model when every threshold holds."""
@@ -109,7 +129,8 @@ def evaluate(ctx: StepContext) -> None:
         from modelyard.registry.loader import find_champion_package
 
         found = find_champion_package(ctx.settings, params.model_name)
-        if found is not None and found[1].manifest.get("label") == params.label:
+        is_itself = found is not None and Path(found[1].path).resolve() == ctx.input("model").path.resolve()
+        if found is not None and not is_itself and found[1].manifest.get("label") == params.label:
             champion, champion_package = found
             baseline, _ = _with_slices(Scored(champion_package, features, y_true), params, column_values)
 

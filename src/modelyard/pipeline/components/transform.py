@@ -1,7 +1,7 @@
 """transform: fit the feature transform on the train split; it travels inside the model package.
 
 Every option of :mod:`modelyard.features.spec` is a step parameter: defaults per kind of column, and
-``features`` (per column or column group) and ``crosses`` entries.
+``features`` (per column or column group), ``crosses`` and ``dates`` entries.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class TransformParams(BaseModel):
     hash_buckets: int = Field(default=32, ge=2)
     features: list[dict[str, Any]] = Field(default_factory=list, description="per column or column group options")
     crosses: list[Any] = Field(default_factory=list, description="hashed crosses of categorical columns")
+    dates: list[dict[str, Any]] = Field(default_factory=list, description="parts of timestamp columns")
 
 
 def feature_columns(contract: object, label: str, exclude: list[str]) -> dict[str, str]:
