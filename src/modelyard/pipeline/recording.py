@@ -48,53 +48,26 @@ def record_reuse(
 ) -> int:
     """A reused step still gets an execution in this run, linked to the same outputs, so lineage stays whole."""
     with store.transaction():
-        return _record_reuse(
-            store,
+        execution_id = store.create_execution(
             run_id=run_id,
-            planned=planned,
-            cached=cached,
-            fingerprint=fingerprint,
-            key=key,
+            step=planned.name,
+            component=planned.spec.component,
             params=params,
-            inputs=inputs,
+            code_fingerprint=fingerprint,
+            cache_key=key,
+            input_digests={name: ref.digest for name, ref in inputs.items()},
             environment=environment,
-            context_ids=context_ids,
+            status="cached",
         )
-
-
-def _record_reuse(
-    store: Any,
-    *,
-    run_id: str,
-    planned: PlannedStep,
-    cached: Any,
-    fingerprint: str,
-    key: str,
-    params: dict[str, Any],
-    inputs: dict[str, ArtifactRef],
-    environment: dict[str, Any],
-    context_ids: list[int],
-) -> int:
-    execution_id = store.create_execution(
-        run_id=run_id,
-        step=planned.name,
-        component=planned.spec.component,
-        params=params,
-        code_fingerprint=fingerprint,
-        cache_key=key,
-        input_digests={name: ref.digest for name, ref in inputs.items()},
-        environment=environment,
-        status="cached",
-    )
-    store.add_events(
-        execution_id,
-        inputs={name: ref.id for name, ref in inputs.items()},
-        outputs={name: ref.id for name, ref in cached.outputs.items()},
-    )
-    store.finish_execution(execution_id, "cached", cached_from=cached.cached_from or cached.id, wall_seconds=0.0)
-    for context_id in context_ids:
-        store.attribute(context_id, execution_ids=[execution_id])
-    return execution_id
+        store.add_events(
+            execution_id,
+            inputs={name: ref.id for name, ref in inputs.items()},
+            outputs={name: ref.id for name, ref in cached.outputs.items()},
+        )
+        store.finish_execution(execution_id, "cached", cached_from=cached.cached_from or cached.id, wall_seconds=0.0)
+        for context_id in context_ids:
+            store.attribute(context_id, execution_ids=[execution_id])
+        return execution_id
 
 
 def record_outcome(
@@ -108,42 +81,23 @@ def record_outcome(
 ) -> dict[str, ArtifactRef]:
     """Artifacts and output events of a finished step, then its status and resource use, in one transaction."""
     with store.transaction():
-        return _record_outcome(
-            store,
-            execution_id=execution_id,
-            planned=planned,
-            outcome=outcome,
+        outputs: dict[str, ArtifactRef] = {}
+        for name, (digest, uri, properties) in outcome.outputs.items():
+            outputs[name] = store.put_artifact(planned.component.outputs[name], uri, digest, properties)
+        if outputs:
+            store.add_events(execution_id, outputs={name: ref.id for name, ref in outputs.items()})
+            for context_id in context_ids:
+                store.attribute(context_id, artifact_ids=[ref.id for ref in outputs.values()])
+        store.finish_execution(
+            execution_id,
+            "failed" if outcome.error else "complete",
+            cpu_seconds=outcome.cpu_seconds,
+            peak_memory_bytes=outcome.peak_memory_bytes,
+            wall_seconds=outcome.wall_seconds,
+            error=_error_text(outcome),
             attempts=attempts,
-            context_ids=context_ids,
         )
-
-
-def _record_outcome(
-    store: Any,
-    *,
-    execution_id: int,
-    planned: PlannedStep,
-    outcome: StepOutcome,
-    attempts: int,
-    context_ids: list[int],
-) -> dict[str, ArtifactRef]:
-    outputs: dict[str, ArtifactRef] = {}
-    for name, (digest, uri, properties) in outcome.outputs.items():
-        outputs[name] = store.put_artifact(planned.component.outputs[name], uri, digest, properties)
-    if outputs:
-        store.add_events(execution_id, outputs={name: ref.id for name, ref in outputs.items()})
-        for context_id in context_ids:
-            store.attribute(context_id, artifact_ids=[ref.id for ref in outputs.values()])
-    store.finish_execution(
-        execution_id,
-        "failed" if outcome.error else "complete",
-        cpu_seconds=outcome.cpu_seconds,
-        peak_memory_bytes=outcome.peak_memory_bytes,
-        wall_seconds=outcome.wall_seconds,
-        error=_error_text(outcome),
-        attempts=attempts,
-    )
-    return outputs
+        return outputs
 
 
 def _error_text(outcome: StepOutcome) -> str | None:
