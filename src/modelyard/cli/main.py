@@ -10,7 +10,14 @@ from pathlib import Path
 
 import typer
 
-from modelyard.cli import data_commands, models_commands, project_commands, runs_commands, serve_commands
+from modelyard.cli import (
+    data_commands,
+    deploy_commands,
+    models_commands,
+    project_commands,
+    runs_commands,
+    serve_commands,
+)
 from modelyard.cli.context import Globals
 from modelyard.cli.output import errors
 from modelyard.errors import ModelyardError
@@ -42,6 +49,7 @@ project_commands.register(app)
 data_commands.register(app)
 runs_commands.register(app)
 serve_commands.register(app)
+deploy_commands.register(app)
 models_commands.register(app)
 
 

@@ -97,6 +97,17 @@ def serve(
             "log_sample": log_sample,
         },
     }
+    if settings.home.is_dir() and any(source.uri.startswith("models:/") for source in sources):
+        from modelyard.serve.deployment import Deployment, DeploymentStore
+
+        deployments = DeploymentStore(settings.home / "deployments")
+        spec["options"].update(deployments_dir=str(deployments.folder), db_url=settings.db_url,
+                               store_url=settings.store_url)  # fmt: skip
+        if canary > 0 or shadow > 0:  # the shares given here become the deployment every worker follows
+            for source in sources:
+                if source.route == "canary":
+                    record = deployments.find(source.name) or Deployment(name=source.name)
+                    deployments.put(record.restarted(canary_percent=canary, shadow_percent=shadow))
     os.environ[SOURCES_ENV] = json.dumps(spec)
     if spec["options"]["log_dir"] and log_sample > 0:
         errors.print(f"prediction log: {spec['options']['log_dir']} ({log_sample:.0%} of requests)")

@@ -34,9 +34,10 @@ from modelyard.serve.batching import MicroBatcher
 from modelyard.serve.metrics import Metrics
 from modelyard.serve.openapi import openapi_document
 from modelyard.serve.predlog import PredictionLog
-from modelyard.serve.routing import KEY_HEADER, CanaryRouter
+from modelyard.serve.routing import KEY_HEADER
 from modelyard.serve.served import ModelRepository, ServedModel
 from modelyard.serve.status import BadRequest, PayloadTooLarge, RequestTimeout, error_body, status_for
+from modelyard.serve.traffic import Traffic
 
 JSON = "application/json"
 
@@ -56,6 +57,11 @@ class ServeOptions:
     log_dir: str | None = None
     log_sample: float = 1.0
     log_flush_seconds: float = 1.0
+    feedback_dir: str | None = None  # default: "feedback" beside the log folder
+    deployments_dir: str | None = None  # with db_url and store_url: follow aliases and deployment records
+    db_url: str | None = None
+    store_url: str | None = None
+    poll_seconds: float = 1.0
 
 
 def _json(obj: Any, status: int = 200) -> Response:
@@ -117,14 +123,11 @@ class InferenceServer:
         self.metrics = Metrics()
         self.server_version = server_version
         self._batchers: dict[tuple[str, str], MicroBatcher] = {}
-        self._routers = {
-            name: CanaryRouter(options.canary_percent) for name in repository.names() if repository.canary(name)
-        }
-        self._shadows = {
-            name: CanaryRouter(options.shadow_percent)
-            for name in repository.names()
-            if repository.canary(name) and options.shadow_percent > 0
-        }
+        self.traffic = Traffic(
+            [name for name in repository.names() if repository.canary(name)],
+            options.canary_percent,
+            options.shadow_percent,
+        )
 
     # -- the one predict path ------------------------------------------------------------------------------
 
@@ -167,9 +170,11 @@ class InferenceServer:
             model_label, version_label, route = model.name, model.version, model.source.route
             body = await read_json(request, self.options)
             response, records, outputs = await answer((model, body))
-            response.headers["x-model-version"] = model.version
-            response.headers["x-modelyard-route"] = route
-            if route == "primary" and model.name in self._shadows and self._shadows[model.name].to_canary():
+            if (
+                route == "primary"
+                and model.name in self.traffic.shadows
+                and self.traffic.shadows[model.name].to_canary()
+            ):
                 response.background = BackgroundTask(
                     self._shadow, model.name, request.state.request_id, protocol, records
                 )
@@ -178,7 +183,12 @@ class InferenceServer:
             outputs = error_body(exc)
         elapsed = time.perf_counter() - started
         response.headers["x-request-id"] = request.state.request_id
+        if model_label:  # errors too: a client (and a test) can tell which version failed it
+            response.headers["x-model-version"] = version_label
+            response.headers["x-modelyard-route"] = route
         self.metrics.observe(model_label, version_label, protocol, response.status_code, elapsed)
+        if model_label:
+            self.traffic.count(model_label, version_label, response.status_code, elapsed, outputs)
         if self.log is not None and model_label:
             self.log.record(request.state.request_id, model_label, version_label, route, protocol,
                             response.status_code, elapsed, records, outputs)  # fmt: skip
@@ -197,6 +207,7 @@ class InferenceServer:
             status, outputs = status_for(exc), error_body(exc)
         elapsed = time.perf_counter() - started
         self.metrics.observe(canary.name, canary.version, f"{protocol}-shadow", status, elapsed)
+        self.traffic.count(canary.name, canary.version, status, elapsed, outputs)
         if self.log is not None:
             self.log.record(
                 request_id, canary.name, canary.version, "shadow", protocol, status, elapsed, records, outputs
@@ -209,7 +220,7 @@ class InferenceServer:
             if "name" not in params
             else self.repository.get(params["name"], params.get("version"))
         )
-        router = self._routers.get(model.name)
+        router = self.traffic.routers.get(model.name)
         if router is None or "version" in params:
             return model
         canary = self.repository.canary(model.name)
@@ -307,6 +318,19 @@ class InferenceServer:
 
         return await self._handle(request, "mlflow", answer)
 
+    async def feedback(self, request: Request) -> Response:
+        """Ground-truth labels for earlier predictions, by request id; stored before the answer."""
+        from modelyard.serve.feedback import feedback_folder, parse_feedback, write_feedback
+
+        try:
+            name = self.repository.get(request.path_params["name"]).name
+            folder = feedback_folder(self.options.feedback_dir, self.options.log_dir)
+            pairs = parse_feedback(await read_json(request, self.options))
+            await run_in_threadpool(write_feedback, folder, name, pairs)
+        except Exception as exc:
+            return _error(exc)
+        return _json({"model": name, "accepted": len(pairs)})
+
     async def ping(self, request: Request) -> Response:
         ready = self.repository.ready()
         return Response(b"\n" if ready else b"not ready\n", status_code=200 if ready else 503, media_type="text/plain")
@@ -337,6 +361,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return Response(orjson.dumps({"error": text}), status, getattr(exc, "headers", None), JSON)
 
 
+def _watcher(server: InferenceServer) -> Any:
+    options = server.options
+    if not (options.deployments_dir and options.db_url and options.store_url):
+        return None
+    from modelyard.serve.deployment import DeploymentStore
+    from modelyard.serve.watcher import DeploymentWatcher
+
+    return DeploymentWatcher(server, DeploymentStore(Path(options.deployments_dir)), options.db_url,
+                             options.store_url, interval=options.poll_seconds)  # fmt: skip
+
+
 def build_app(repository: ModelRepository, options: ServeOptions | None = None) -> Starlette:
     """The ASGI app. Models load and warm up in a background thread once the server starts, so that
     ``/v2/health/live`` answers at once and ``/v2/health/ready`` turns true only when every model can serve."""
@@ -347,15 +382,20 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
     except metadata.PackageNotFoundError:
         version = "0"
     server = InferenceServer(repository, options or ServeOptions(), version)
+    watcher = _watcher(server)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         threading.Thread(target=repository.load_all, name="modelyard-load", daemon=True).start()
         if server.log is not None:
             server.log.start()
+        if watcher is not None:
+            watcher.start()
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.close()
             if server.log is not None:
                 server.log.close()  # the last rows reach disk on a clean shutdown
 
@@ -371,6 +411,7 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
         Route("/v2/models/{name}/versions/{version}/infer", server.v2_infer, methods=["POST"]),
         Route("/v1/models/{name}:predict", server.tf_predict, methods=["POST"]),
         Route("/v1/models/{name}/versions/{version}:predict", server.tf_predict, methods=["POST"]),
+        Route("/v1/models/{name}/feedback", server.feedback, methods=["POST"]),
         Route("/invocations", server.invocations, methods=["POST"]),
         Route("/ping", server.ping),
         Route("/health", server.ping),

@@ -150,6 +150,16 @@ class ServedModel:
         self.package = package
         self.ready = True
 
+    def as_route(self, route: str) -> ServedModel:
+        """The same loaded version in another role (a challenger promoted to primary keeps its warm package)."""
+        if route == self.source.route:
+            return self
+        from dataclasses import replace
+
+        moved = ServedModel(replace(self.source, route=route))
+        moved.package, moved.ready, moved.problem = self.package, self.ready, self.problem
+        return moved
+
     def require_ready(self) -> Any:
         if not self.ready:
             reason = self.problem or "it is still loading"
@@ -202,6 +212,14 @@ class ModelRepository:
     def default(self) -> ServedModel:
         """The model ``/invocations`` answers for (MLflow serves exactly one): the first one listed."""
         return self.get(next(iter(self._by_name)))
+
+    def install(self, name: str, primary: ServedModel, canary: ServedModel | None) -> None:
+        """Swap in the versions a model serves now. One assignment, so a request sees the old set or the new
+        one, never half of each; requests already running keep the ServedModel they hold."""
+        versions = {primary.version: primary}
+        if canary is not None:
+            versions[canary.version] = canary
+        self._by_name[name] = versions
 
     def load_all(self) -> None:
         for model in self.all():
