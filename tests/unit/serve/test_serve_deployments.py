@@ -80,7 +80,9 @@ def _client(settings: Any) -> Any:
 
     options = ServeOptions(deployments_dir=str(settings.home / "deployments"), db_url=settings.db_url,
                            store_url=settings.store_url, poll_seconds=0.05)  # fmt: skip
-    client = TestClient(build_app(ModelRepository([resolve_source("penguins@champion", settings)]), options))
+    repository = ModelRepository([resolve_source("penguins@champion", settings)])
+    client = TestClient(build_app(repository, options))
+    client.repository = repository  # type: ignore[attr-defined]  # the test waits on what the server serves
     client.__enter__()
     wait_ready(client)
     return client
@@ -133,7 +135,11 @@ def test_canary_share_follows_the_record_and_a_failing_challenger_is_rolled_back
             answers.append((answer.status_code, answer.headers["x-modelyard-route"], answer.headers["x-model-version"]))
             if (deployments.get("penguins").last_decision or {}).get("action") and len(answers) % 50 == 0:
                 break
-        time.sleep(0.3)  # the poll (every 0.05 s here) takes the challenger out of traffic
+        # the watcher (polling every 0.05 s here) takes the challenger out of traffic; on a loaded machine
+        # that can take longer than a fixed sleep, so wait for it (bounded)
+        settle = time.monotonic() + 15
+        while client.repository.canary("penguins") is not None and time.monotonic() < settle:
+            time.sleep(0.05)
         after = [_predict(client, row) for row in feature_rows[:30]]
     finally:
         client.__exit__(None, None, None)
