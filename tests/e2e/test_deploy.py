@@ -134,7 +134,7 @@ def test_canary_share_and_automatic_rollback_of_a_failing_challenger(
                            "--max-error-rate", "0.05", "--json", cwd=penguins))  # fmt: skip
     assert started["canary_percent"] == 10 and started["challenger"] == flaky_challenger
     champion = started["champion"]
-    time.sleep(2.5)  # every worker polls the record (about once a second) and warms the challenger
+    time.sleep(4.0)  # every worker polls the record (about once a second) and warms the challenger
     first = asyncio.run(_load(server, rows, 1000))
     share = sum(1 for _, route, _ in first if route == "canary") / len(first)
     assert abs(share - 0.10) <= 0.015, share
@@ -162,6 +162,6 @@ def test_canary_share_and_automatic_rollback_of_a_failing_challenger(
         store.close()
     assert move.to_version is None and move.actor == "modelyard-policy" and "automatically rolled back" in move.reason
     assert move.details["figures"]["challenger_error_rate"] > 0.05
-    time.sleep(1.5)  # the workers see the rollback: every request is the champion's again
+    time.sleep(3.0)  # the workers see the rollback: every request is the champion's again
     after = asyncio.run(_load(server, rows, 200))
     assert {a[0] for a in after} == {200} and {a[1] for a in after} == {"primary"}
