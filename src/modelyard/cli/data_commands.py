@@ -138,6 +138,8 @@ def _print_drift(report: Any) -> None:
     for found in report.columns:
         flag = "[bold red]moved[/]" if found.drifted else "ok"
         table.add_row(found.column, found.kind, found.metric, f"{found.value:.4f}", f"{found.threshold:g}", flag)
+    for name, reason in report.not_compared:
+        table.add_row(name, "", "", "", "", f"[yellow]not compared: {reason}[/]")
     console.print(table)
 
 

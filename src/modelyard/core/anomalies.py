@@ -190,6 +190,8 @@ class DriftReport:
     columns: tuple[ColumnDistance, ...]
     reference_rows: int
     current_rows: int
+    # Columns that could not be compared, with the reason (a changed type): said, never silently dropped.
+    not_compared: tuple[tuple[str, str], ...] = ()
 
     @property
     def drifted(self) -> tuple[ColumnDistance, ...]:
@@ -207,6 +209,7 @@ class DriftReport:
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
             "columns": [column.to_dict() for column in self.columns],
+            "not_compared": [{"column": name, "reason": reason} for name, reason in self.not_compared],
         }
 
     @classmethod
@@ -216,4 +219,5 @@ class DriftReport:
             columns=tuple(ColumnDistance.from_dict(column) for column in data.get("columns", ())),
             reference_rows=int(data.get("reference_rows", 0)),
             current_rows=int(data.get("current_rows", 0)),
+            not_compared=tuple((str(i["column"]), str(i["reason"])) for i in data.get("not_compared", ())),
         )

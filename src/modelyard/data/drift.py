@@ -178,7 +178,8 @@ def compare_statistics(
     ``mode`` picks the schema's ``drift_threshold`` (two spans of the same data) or ``skew_threshold``
     (training data as reference, serving data as current). With a schema, only its columns (those
     of ``environment``) are compared; without one, every column both sides have. A column whose type
-    differs between the sides is left out: validation reports that as a type mismatch instead.
+    differs between the sides cannot be compared: it is listed in ``not_compared`` with the two types
+    (validation also reports it as a type mismatch).
     """
     if mode not in MODES:
         raise UsageError(f"unknown comparison mode '{mode}'", hint="use 'drift' or 'skew'")
@@ -190,12 +191,15 @@ def compare_statistics(
     else:
         wanted = [(c.name, None) for c in current.columns]
     pairs = []
+    not_compared: list[tuple[str, str]] = []
     for name, threshold in wanted:
         ref, cur = reference.find_column(name), current.find_column(name)
         if ref is None or cur is None:
             continue
         if (ref.type in _NUMERIC and cur.type in _NUMERIC) or ref.type == cur.type:
             pairs.append((name, ref, cur, threshold))
+        else:
+            not_compared.append((name, f"type changed from {ref.type} to {cur.type}"))
     # Many columns tested at 0.05 each would flag one of twenty clean columns by chance: the
     # Bonferroni correction keeps the chance of any false alarm in the table at about ALPHA.
     tested = sum(1 for _, ref, cur, _ in pairs if 0 < min(ref.count, cur.count) < SMALL_SAMPLE)
@@ -205,7 +209,7 @@ def compare_statistics(
         found = _compare_column(name, ref, cur, threshold, alpha)
         if found is not None:
             results.append(found)
-    return DriftReport(mode, tuple(results), reference.num_rows, current.num_rows)
+    return DriftReport(mode, tuple(results), reference.num_rows, current.num_rows, tuple(not_compared))
 
 
 def compare_data(reference: Path | str, current: Path | str, **kwargs: object) -> DriftReport:

@@ -186,6 +186,12 @@ def _drift_panel(drift: DriftReport, names: list[str]) -> str:
             f"<td class='num'>{found.threshold:g}</td><td>{'moved' if found.drifted else 'ok'}</td>"
             f"<td>{_e(others)}</td></tr>"
         )
+    for name, reason in drift.not_compared:
+        index = names.index(name) if name in names else 0
+        rows.append(
+            f'<tr class="moved"><td><a href="#c{index}">{_e(name)}</a></td><td colspan="6">'
+            f"not compared: {_e(reason)}</td></tr>"
+        )
     moved = len(drift.drifted)
     word = "drift" if drift.mode == "drift" else "skew"
     return (

@@ -76,3 +76,12 @@ def test_thresholds_come_from_the_schema_and_make_drift_an_error(tmp_path: Path)
     assert [c.column for c in skew.columns] == ["c"] and skew.drifted == ()
     with pytest.raises(UsageError):
         compare_statistics(reference, current, mode="sideways")
+
+
+def test_a_column_whose_type_changed_is_reported_as_not_compared(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("n,c\n1,x\n2,y\n3,x\n")
+    (tmp_path / "b.csv").write_text("n,c\none,x\ntwo,y\nthree,x\n")
+    report = compare_statistics(compute_statistics(tmp_path / "a.csv"), compute_statistics(tmp_path / "b.csv"))
+    assert [c.column for c in report.columns] == ["c"]
+    assert report.not_compared == (("n", "type changed from int to string"),)
+    assert DriftReport.from_dict(report.to_dict()) == report
