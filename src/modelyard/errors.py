@@ -111,10 +111,6 @@ class StepFailed(ModelyardError):
     """A pipeline step raised; the run stops after the steps already running finish."""
 
 
-class RunFailed(ModelyardError):
-    """A pipeline run ended with at least one failed step."""
-
-
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean ...?" hint for a misspelled name, or the list of known names when none is close."""
     known = sorted(set(candidates))

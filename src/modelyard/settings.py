@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from modelyard.errors import ConfigError
@@ -47,9 +47,6 @@ class Settings:
         if workers < 1:
             raise ConfigError(f"MODELYARD_WORKERS must be at least 1, got {workers}")
         return cls(project_dir=project, db_url=db_url, store_url=store_url, workers=workers)
-
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def find_project_dir(start: str | Path = ".") -> Path:

@@ -38,7 +38,3 @@ class ArtifactRef:
     digest: str
     properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     id: int | None = None
-
-    @property
-    def short_digest(self) -> str:
-        return self.digest[:12]

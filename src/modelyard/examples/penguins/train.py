@@ -7,7 +7,7 @@ estimator_params (plus the seed), and returns a fitted estimator with predict()/
 from sklearn.ensemble import RandomForestClassifier
 
 
-def train_model(train, eval, params):
+def train_model(train, eval_data, params):
     model = RandomForestClassifier(
         n_estimators=int(params.get("n_estimators", 200)),
         max_depth=params.get("max_depth"),
