@@ -112,3 +112,18 @@ def test_moving_the_champion_invalidates_the_cached_evaluation(yard: Yard, tmp_p
     yard("models", "rollback", "penguins", cwd=project)
     report = as_json(yard("run", "--json", cwd=project))
     assert next(s for s in report["steps"] if s["name"] == "evaluate")["state"] == "reused"
+
+
+def test_the_scaffolded_train_function_can_replace_the_estimator(yard: Yard, tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    yard("init", str(project), cwd=tmp_path)
+    pipeline = project / "pipeline.yaml"
+    text = pipeline.read_text()
+    assert "estimator: sklearn.linear_model.LogisticRegression" in text
+    pipeline.write_text(text.replace("estimator: sklearn.linear_model.LogisticRegression",
+                                     "function: train.py:train_model"))  # fmt: skip
+    report = as_json(yard("run", "--json", cwd=project))
+    assert report["status"] == "complete"
+    assert "blessed" in next(s for s in report["steps"] if s["name"] == "evaluate")["note"]
+    shown = latest_run(yard, project)
+    assert shown["params"]["train.estimator"] == "train.py:train_model"
