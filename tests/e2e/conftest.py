@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +82,45 @@ def latest_run(yard: Yard, cwd: Path) -> Any:
     """`yard runs show` of the newest run, as JSON."""
     newest = as_json(yard("runs", "list", "--json", "--limit", "1", cwd=cwd))[0]["id"]
     return as_json(yard("runs", "show", newest, "--json", cwd=cwd))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`yard serve ARGS --port P` in a subprocess on 127.0.0.1; yields its URL once every worker is ready."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelyard", "serve", *args, "--port", str(port)],
+        cwd=cwd, env=env or spawn_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    in_a_row = 0  # each new connection may reach another worker: every one of them must be ready
+    try:
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"yard serve exited {process.returncode}:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                in_a_row = in_a_row + 1 if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200 else 0
+            except httpx.TransportError:
+                in_a_row = 0
+            if in_a_row >= 20:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("yard serve did not become ready within 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yard, as_json, spawn_env
-from tests.e2e.test_serve import free_port
+from tests.e2e.conftest import Yard, as_json, running_server, spawn_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,36 +73,9 @@ def flaky_challenger(penguins: Path, rows: list[dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def server(penguins: Path, flaky_challenger: str) -> Iterator[str]:
-    port = free_port()
     env = {**spawn_env(), "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelyard", "serve", "penguins@champion", "--port", str(port), "--workers", "2"],
-        cwd=penguins, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    in_a_row = 0  # each new connection may reach another worker: every one of them must be ready
-    try:
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"yard serve exited {process.returncode}:\n{process.stdout.read()}")
-            try:
-                in_a_row = in_a_row + 1 if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200 else 0
-            except httpx.TransportError:
-                in_a_row = 0
-            if in_a_row >= 20:
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError("yard serve did not become ready within 60 s")
-            time.sleep(0.1)
+    with running_server(["penguins@champion", "--workers", "2"], cwd=penguins, env=env) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def _load(url: str, rows: list[dict[str, Any]], count: int) -> list[tuple[int, str, str]]:

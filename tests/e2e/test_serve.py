@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yard, spawn_env
+from tests.e2e.conftest import Yard, free_port, running_server
 
 DATATYPES = {"string": "BYTES", "float": "FP64", "int": "INT64", "bool": "BOOL"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _value(text: str) -> Any:
@@ -45,36 +37,9 @@ def rows(penguins: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def server(penguins: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelyard", "serve", "models:/penguins@champion", "--port", str(port),
-         "--workers", "2", "--read-timeout", "1", "--max-body-bytes", "200000"],
-        cwd=penguins, env=spawn_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    in_a_row = 0  # each new connection may reach another worker: every one of them must be ready
-    try:
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"yard serve exited {process.returncode}:\n{process.stdout.read()}")
-            try:
-                in_a_row = in_a_row + 1 if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200 else 0
-            except httpx.TransportError:
-                in_a_row = 0
-            if in_a_row >= 20:
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError("yard serve did not become ready within 60 s")
-            time.sleep(0.1)
+    args = ["models:/penguins@champion", "--workers", "2", "--read-timeout", "1", "--max-body-bytes", "200000"]
+    with running_server(args, cwd=penguins) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
