@@ -103,6 +103,11 @@ async def read_json(request: Request, options: ServeOptions) -> Any:
     body = b"".join(chunks)
     if not body.strip():
         raise BadRequest("the request body is empty; send a JSON object")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv":
+        try:
+            return dialects.CsvBody(body.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"the CSV body is not UTF-8 text (byte {exc.start})") from None
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -311,8 +316,11 @@ class InferenceServer:
     async def invocations(self, request: Request) -> Response:
         async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
             model, body = arg
-            fields = [f["name"] for f in model.require_ready().signature["inputs"]]
-            records = dialects.mlflow_records(body, fields)
+            inputs = model.require_ready().signature["inputs"]
+            if isinstance(body, dialects.CsvBody):
+                records = dialects.csv_records(body, inputs)
+            else:
+                records = dialects.mlflow_records(body, [f["name"] for f in inputs])
             predictions, _ = await self._predict(model, records, proba=False)
             return _json({"predictions": predictions}), records, predictions
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from modelyard.errors import ValidationFailed, did_you_mean
@@ -31,7 +32,54 @@ def datatype_of(kind: str) -> str:
     return _DATATYPE_OF.get(kind, "BYTES")
 
 
+@dataclass(frozen=True)
+class CsvBody:
+    """A ``text/csv`` request body (MLflow's /invocations accepts one): a header row, then one row per record."""
+
+    text: str
+
+
+def csv_records(body: CsvBody, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records from CSV text, each cell read as its signature type (CSV has no types of its own).
+
+    An empty cell is a missing value; a cell that is not a number where the signature wants one is left as
+    text so that the signature check names the record and field.
+    """
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(body.text))
+    if not reader.fieldnames:
+        raise BadRequest("the CSV body has no header row", hint="first line: the column names")
+    kinds = {field["name"]: field.get("type") for field in inputs}
+    records = []
+    for row in reader:
+        if None in row:
+            raise BadRequest(f"CSV line {reader.line_num} has more cells than the header")
+        records.append({name: _csv_cell(value, kinds.get(name)) for name, value in row.items()})
+    if not records:
+        raise BadRequest("the CSV body has a header but no rows")
+    return records
+
+
+def _csv_cell(value: str | None, kind: str | None) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "bool" and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    return value
+
+
 def _object(body: Any, what: str) -> Mapping[str, Any]:
+    if isinstance(body, CsvBody):
+        raise BadRequest(f"this route takes a JSON object ({what}); text/csv is accepted on /invocations only")
     if not isinstance(body, Mapping):
         raise BadRequest(f"the request body must be a JSON object ({what}), got a JSON {_json_kind(body)}")
     return body

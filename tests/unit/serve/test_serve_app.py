@@ -92,6 +92,30 @@ def test_mlflow_invocations_match_load_package(client, feature_rows, expected, f
     assert client.get("/ping").status_code == 200
 
 
+def test_mlflow_invocations_take_csv_too(client, feature_rows, expected) -> None:
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=FIELDS)
+    writer.writeheader()
+    writer.writerows({name: "" if row[name] is None else row[name] for name in FIELDS} for row in feature_rows)
+    answer = client.post("/invocations", content=text.getvalue(), headers={"content-type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"predictions": expected}
+    bad = client.post(
+        "/invocations", content="island,bill_length_mm\nDream,long\n", headers={"content-type": "text/csv"}
+    )
+    assert bad.status_code == 422 and "record 0, field 'bill_length_mm'" in bad.text
+    ragged = client.post("/invocations", content="island\nDream,1\n", headers={"content-type": "text/csv"})
+    assert ragged.status_code == 400 and "more cells than the header" in ragged.text
+    elsewhere = client.post(
+        "/v1/models/penguins:predict", content="island\nDream\n", headers={"content-type": "text/csv"}
+    )
+    assert elsewhere.status_code == 400 and "text/csv is accepted on /invocations only" in elsewhere.text
+    assert client.get("/v2/health/ready").status_code == 200
+
+
 def test_health_and_metadata_follow_the_protocol(client) -> None:
     assert client.get("/v2/health/live").status_code == 200
     assert client.get("/v2/health/ready").status_code == 200
