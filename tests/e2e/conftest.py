@@ -124,3 +124,15 @@ def running_server(args: list[str], *, cwd: Path, env: dict[str, str] | None = N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def csv_value(text: str) -> Any:
+    """A cell of the penguins CSV as a JSON client sends it: NA as null, numbers as numbers."""
+    if text == "NA":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yard, as_json, running_server, spawn_env
+from tests.e2e.conftest import Yard, as_json, csv_value, running_server, spawn_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,18 +24,8 @@ def rows(penguins: Path) -> list[dict[str, Any]]:
     """Every fifth row of the project's data, as a client sends it (no label, NA as null)."""
     import csv
 
-    def value(text: str) -> Any:
-        if text == "NA":
-            return None
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                pass
-        return text
-
     with (penguins / "data" / "penguins.csv").open() as handle:
-        records = [{k: value(v) for k, v in row.items() if k != "species"} for row in csv.DictReader(handle)]
+        records = [{k: csv_value(v) for k, v in row.items() if k != "species"} for row in csv.DictReader(handle)]
     return records[::5]
 
 

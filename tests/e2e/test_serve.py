@@ -13,26 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Yard, free_port, running_server
+from tests.e2e.conftest import Yard, csv_value, free_port, running_server
 
 DATATYPES = {"string": "BYTES", "float": "FP64", "int": "INT64", "bool": "BOOL"}
-
-
-def _value(text: str) -> Any:
-    if text == "NA":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 @pytest.fixture(scope="module")
 def rows(penguins: Path) -> list[dict[str, Any]]:
     with (penguins / "data" / "penguins.csv").open() as handle:
-        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(handle)][::9]
+        return [{k: csv_value(v) for k, v in row.items()} for row in csv.DictReader(handle)][::9]
 
 
 @pytest.fixture(scope="module")
