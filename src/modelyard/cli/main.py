@@ -14,6 +14,7 @@ from modelyard.cli import (
     data_commands,
     deploy_commands,
     models_commands,
+    monitor_commands,
     project_commands,
     runs_commands,
     serve_commands,
@@ -51,6 +52,7 @@ runs_commands.register(app)
 serve_commands.register(app)
 deploy_commands.register(app)
 models_commands.register(app)
+monitor_commands.register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

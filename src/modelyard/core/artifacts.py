@@ -25,6 +25,7 @@ class ArtifactType(StrEnum):
     EVALUATION = "evaluation"
     BLESSING = "blessing"
     DRIFT_REPORT = "drift_report"
+    DECISION = "decision"  # what a monitor policy decided (retrain or not) and why
     REPORT = "report"  # a human-facing HTML file
     GENERIC = "generic"  # anything a user component writes that has no better type
 

@@ -22,7 +22,7 @@ _HEADER = """\
 #              domain: [allowed, values]   min / max: bounds for numbers
 #              drift_threshold / skew_threshold: distance above which drift / training-serving skew is an
 #                error (L-infinity for categories, Jensen-Shannon divergence for numbers; unset: a warning
-#                above 0.1 / 0.05)
+#                above 0.1 / 0.02)
 #              allow_nan / allow_inf: true when NaN / infinite numbers are expected (default false)
 # rows:        min / max rows of a batch, max_change: largest relative change against the previous span
 # environments: the columns a context leaves out, e.g. the label when serving.

@@ -53,6 +53,7 @@ class PipelineSpec(BaseModel):
     workers: int | None = Field(default=None, ge=1, le=256)
     tags: dict[str, str] = Field(default_factory=dict, description="free tags on every execution (team, cost centre)")
     steps: dict[str, StepSpec]
+    monitor: dict[str, Any] | None = Field(default=None, description="the monitor and retrain policy (yard schedule)")
 
     @field_validator("pipeline")
     @classmethod

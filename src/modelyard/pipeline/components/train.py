@@ -211,6 +211,7 @@ def train(ctx: StepContext) -> None:
         signature=signature,
         metadata=metadata,
     )
+    _write_reference(ctx, dataset / "train.parquet", X_train, names, estimator.predict(X_train))
     ctx.log_params({"estimator": params.function or params.estimator, "seed": params.seed, "task": task})
     ctx.log_params({f"estimator.{k}": v for k, v in chosen.items()})
     ctx.log_params({"dataset_digest": digests["dataset"], "transform_digest": digests["transform"]})
@@ -221,3 +222,12 @@ def train(ctx: StepContext) -> None:
     if info.get("warnings"):
         ctx.set_tag("training_warnings", "; ".join(info["warnings"]))
     ctx.set_properties("model", task=task, label=params.label, train_rows=len(y_train))
+
+
+def _write_reference(ctx: StepContext, train_file: Any, X_train: Any, names: list[str], predicted: Any) -> None:
+    """The training reference a monitor compares live traffic with travels inside the package."""
+    from modelyard.models.reference import build_reference, write_reference
+
+    schema_file = ctx.input("schema").path / "schema.yaml"
+    parts = build_reference(train_file, X_train, names, [p.item() if hasattr(p, "item") else p for p in predicted])
+    write_reference(ctx.output_dir("model"), parts, schema_file.read_text(encoding="utf-8"))

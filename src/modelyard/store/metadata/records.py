@@ -12,7 +12,7 @@ from typing import Any
 
 from modelyard.core.artifacts import ArtifactRef
 
-RUN_KINDS = ("pipeline", "tracking")
+RUN_KINDS = ("pipeline", "tracking", "monitor")
 RUN_STATUSES = ("running", "complete", "failed", "cancelled", "crashed")
 TERMINAL_RUN_STATUSES = ("complete", "failed", "cancelled", "crashed")
 EXECUTION_STATUSES = ("running", "complete", "cached", "failed", "skipped", "cancelled")

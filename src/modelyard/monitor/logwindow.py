@@ -1,0 +1,217 @@
+"""Reading the prediction log of one model as rows of raw inputs, predictions and labels, cut into windows.
+
+Why DuckDB over the Parquet files: the log holds each request's records and outputs as JSON text (one
+table for every model, whatever its signature), and a million logged rows must be unpacked without a
+Python loop. ``from_json`` with the model's signature as the structure and ``unnest`` turn the text into
+typed columns in C++; the window is then written as a Parquet file, which is both what the statistics
+engine reads and the recorded "log window" artifact a retrain can train on.
+
+What counts as traffic: answered requests (status 200) of the primary and canary routes. Shadow answers
+mirror requests already counted, and refused requests (4xx) carry inputs the model never saw.
+
+A label posted by request id (``POST .../feedback``) belongs to a one-record request; for a request with
+several records it is ambiguous and left out.
+
+Windows: ``1h``/``15m``/``30s``/``1d`` cut the log at multiples of the duration (so the same hour is the
+same window whoever asks); a plain number (``10000``) cuts it every that many rows in time order. A
+window is complete when its end has passed (durations) or it holds its full count (rows); the monitor
+judges complete windows only, so a window is never judged on half its data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelyard.errors import UsageError
+
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
+TRAFFIC_ROUTES = ("primary", "canary")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How the log is cut: every ``seconds`` of wall time, or every ``rows`` rows."""
+
+    seconds: int | None = None
+    rows: int | None = None
+
+    @classmethod
+    def parse(cls, text: str | int) -> WindowSpec:
+        value = str(text).strip().lower().removesuffix("rows").strip()
+        if value.isdigit():
+            if int(value) < 1:
+                raise UsageError("a window needs at least one row", hint="e.g. --window 10000 or --window 1h")
+            return cls(rows=int(value))
+        found = _DURATION.match(value)
+        if not found or int(found.group(1)) < 1:
+            raise UsageError(
+                f"cannot read the window '{text}'",
+                hint="a duration (30s, 15m, 1h, 1d) or a number of rows (10000)",
+            )
+        return cls(seconds=int(found.group(1)) * _UNITS[found.group(2)])
+
+    def describe(self) -> str:
+        if self.rows is not None:
+            return f"{self.rows} rows"
+        seconds = self.seconds or 0
+        for unit in ("d", "h", "m"):
+            if seconds % _UNITS[unit] == 0:
+                return f"{seconds // _UNITS[unit]}{unit}"
+        return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """One window of decoded traffic: its bounds, its rows (a Parquet file) and what is in it."""
+
+    index: int
+    start: dt.datetime
+    end: dt.datetime
+    rows: int
+    labelled: int
+    versions: dict[str, int]  # version -> rows it answered
+    path: Path  # the window's rows: request_id, time, version, route, <inputs...>, prediction, label
+    complete: bool
+
+    @property
+    def key(self) -> str:
+        """Stable name of the window: its first and last instant."""
+        return f"{self.start.isoformat(timespec='microseconds')}/{self.end.isoformat(timespec='microseconds')}"
+
+    @property
+    def main_version(self) -> str:
+        return max(self.versions.items(), key=lambda item: (item[1], item[0]))[0] if self.versions else ""
+
+
+def _struct(inputs: list[dict[str, Any]]) -> str:
+    return json.dumps({column["name"]: _SQL_TYPES.get(column.get("type", ""), "VARCHAR") for column in inputs})
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _files(folder: Path, model: str) -> list[str]:
+    return sorted(str(p) for p in (Path(folder) / f"model={model}").glob("**/*.parquet"))
+
+
+def decode_log(
+    con: Any, predictions: Path, feedback: Path, model: str, signature: dict[str, Any], label: str | None
+) -> int:
+    """Create the DuckDB table ``traffic`` (one row per record, time-ordered); returns its row count."""
+    inputs = signature.get("inputs", [])
+    if not inputs:
+        raise UsageError(f"model '{model}' has no input signature: nothing to monitor")
+    output_type = next((o.get("type") for o in signature.get("outputs", [])), "string")
+    logged = _files(predictions, model)
+    if not logged:
+        con.execute("CREATE OR REPLACE TABLE traffic AS SELECT NULL::VARCHAR AS request_id WHERE false")
+        return 0
+    labels = _files(feedback, model)
+    name = _literal(label or "")
+    columns = ", ".join(f"r.{_quote(c['name'])} AS {_quote(c['name'])}" for c in inputs)
+    numeric = output_type in ("int", "float")
+    cast = "TRY_CAST({} AS DOUBLE)" if numeric else "{}"
+    label_value = "json_extract_string(l.label, '$')"
+    if numeric:
+        label_value = f"TRY_CAST({label_value} AS DOUBLE)"
+    join = (
+        f"""LEFT JOIN (SELECT request_id, arg_max(label, time) AS label
+                      FROM read_parquet({_literal_list(labels)}, hive_partitioning = false) GROUP BY request_id) l
+            ON l.request_id = d.request_id AND d.n = 1"""
+        if labels
+        else ""
+    )
+    label_column = label_value if labels else ("NULL::DOUBLE" if numeric else "NULL::VARCHAR")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE traffic AS
+        WITH log AS (
+            SELECT request_id, time, version, route, inputs, outputs
+            FROM read_parquet({_literal_list(logged)}, hive_partitioning = false)
+            WHERE status = 200 AND route IN ('primary', 'canary')),
+        decoded AS (
+            SELECT request_id, time, version, route,
+                   json_array_length(inputs) AS n,
+                   unnest(from_json(inputs, {_literal('[' + _struct(inputs) + ']')})) AS r,
+                   unnest(CASE WHEN json_type(outputs, '$[0]') = 'OBJECT'
+                       THEN from_json(json_extract(list_filter(from_json(outputs, '["JSON"]'),
+                                lambda x: json_extract_string(x, '$.name') = {name})[1], '$.data'), '["VARCHAR"]')
+                       ELSE from_json(outputs, '["VARCHAR"]') END) AS p
+            FROM log),
+        d AS (SELECT request_id, time, version, route, n, {columns}, {cast.format("p")} AS prediction FROM decoded)
+        SELECT d.* EXCLUDE (n), {label_column} AS label
+        FROM d {join}
+        ORDER BY d.time, d.request_id""")
+    return int(con.execute("SELECT count(*) FROM traffic").fetchone()[0])
+
+
+def _literal_list(paths: list[str]) -> str:
+    return "[" + ", ".join(_literal(p) for p in paths) + "]"
+
+
+def cut_windows(con: Any, spec: WindowSpec, folder: Path, *, now: dt.datetime | None = None) -> list[LogWindow]:
+    """Cut the ``traffic`` table into windows, each written to ``folder/window-NNNN.parquet``."""
+    now = now or dt.datetime.now(dt.UTC)
+    if spec.rows is not None:
+        bucket = f"(row_number() OVER (ORDER BY time, request_id) - 1) // {spec.rows}"
+    else:
+        bucket = f"floor(epoch(time) / {spec.seconds})::BIGINT"
+    con.execute(f"CREATE OR REPLACE TABLE windowed AS SELECT {bucket} AS w, * FROM traffic")
+    summary = con.execute("""
+        SELECT w, min(time), max(time), count(*), count(label), list(version)
+        FROM windowed GROUP BY w ORDER BY w""").fetchall()
+    folder.mkdir(parents=True, exist_ok=True)
+    windows = []
+    for index, (w, first, last, rows, labelled, versions) in enumerate(summary):
+        if spec.rows is not None:
+            start, end, complete = first, last, rows >= spec.rows
+        else:
+            start = dt.datetime.fromtimestamp(int(w) * (spec.seconds or 1), dt.UTC)
+            end = start + dt.timedelta(seconds=spec.seconds or 0)
+            complete = end <= now
+        counts: dict[str, int] = {}
+        for version in versions:
+            counts[version] = counts.get(version, 0) + 1
+        path = folder / f"window-{index:04d}.parquet"
+        rows_of = f"SELECT * EXCLUDE (w) FROM windowed WHERE w = {int(w)}"
+        con.execute(f"COPY ({rows_of}) TO {_literal(str(path))} (FORMAT parquet)")
+        windows.append(LogWindow(index, _utc(start), _utc(end), int(rows), int(labelled), counts, path, complete))
+    return windows
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def read_windows(
+    predictions: Path,
+    feedback: Path,
+    model: str,
+    signature: dict[str, Any],
+    label: str | None,
+    spec: WindowSpec,
+    folder: Path,
+    *,
+    now: dt.datetime | None = None,
+) -> list[LogWindow]:
+    """The model's logged traffic, decoded and cut; each window's rows are in ``folder``."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        if not decode_log(con, predictions, feedback, model, signature, label):
+            return []
+        return cut_windows(con, spec, folder, now=now)
+    finally:
+        con.close()
