@@ -308,3 +308,22 @@ def statistics_html(
         )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# Public pieces for other reports (the monitor's drift report puts a training reference and a window of
+# traffic side by side): the same look and the same column rendering, without copying either.
+
+
+def report_css() -> str:
+    """The stylesheet of the statistics report, for a page that embeds its column blocks."""
+    return _CSS
+
+
+def column_block_html(split: str, stats: DatasetStatistics, name: str, flagged: set[str] | None = None) -> str:
+    """One dataset's block of a column panel: its numbers, histogram and top-value bars (``flagged`` values red)."""
+    return _split_block(split, stats, name, set(flagged or ()))
+
+
+def anomalies_html(anomalies: Anomalies) -> str:
+    """The anomaly panel (green when there are none, red with errors, amber with warnings only)."""
+    return _anomaly_panel(anomalies)

@@ -53,7 +53,7 @@ class RetrainSettings(BaseModel):
     drift_windows: int = Field(default=2, ge=0)
     quality: dict[str, QualityBound] = Field(default_factory=dict)
     new_labels: int | None = Field(default=None, ge=1)
-    cooldown: str = "1h"
+    cooldown: str | int = "1h"
     min_labels: int = Field(default=100, ge=1)
     ingest_step: str = "ingest"
 
@@ -83,7 +83,7 @@ class MonitorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str
-    window: str = "1h"
+    window: str | int = "1h"
     reference: str = "training"
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     retrain: RetrainSettings | None = Field(default_factory=RetrainSettings)

@@ -215,3 +215,37 @@ def read_windows(
         return cut_windows(con, spec, folder, now=now)
     finally:
         con.close()
+
+
+def write_labelled_span(
+    predictions: Path,
+    feedback: Path,
+    model: str,
+    signature: dict[str, Any],
+    label: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    target: Path,
+) -> int:
+    """The labelled traffic between ``start`` and ``end`` (inclusive) as Parquet: inputs + the label column.
+
+    Read from the log again rather than from the judged windows, because labels arrive after the fact: a
+    window judged an hour ago may have its labels by now.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        if not decode_log(con, predictions, feedback, model, signature, label):
+            return 0
+        columns = ", ".join(_quote(c["name"]) for c in signature.get("inputs", []))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"""COPY (SELECT {columns}, label AS {_quote(label)} FROM traffic
+                     WHERE label IS NOT NULL AND time BETWEEN ? AND ? ORDER BY time, request_id)
+                TO {_literal(str(target))} (FORMAT parquet)""",
+            [start, end],
+        )
+        return int(con.execute(f"SELECT count(*) FROM read_parquet({_literal(str(target))})").fetchone()[0])
+    finally:
+        con.close()

@@ -24,31 +24,6 @@ from modelyard.monitor.policy import Decision
 _DISTRIBUTION_CODES = {AnomalyCode.DRIFT, AnomalyCode.SKEW}
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def write_span(windows: list[dict[str, Any]], artifacts: Any, inputs: list[str], label: str, target: Path) -> int:
-    """The labelled rows of ``windows`` as one Parquet file; returns the row count."""
-    import duckdb
-
-    files = [str(artifacts.local_path(w["window_digest"])) for w in windows if w.get("window_digest")]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not files:
-        return 0
-    columns = ", ".join('"' + c.replace('"', '""') + '"' for c in inputs)
-    name = '"' + label.replace('"', '""') + '"'
-    con = duckdb.connect()
-    try:
-        listing = "[" + ", ".join(_quote(f) for f in files) + "]"
-        con.execute(f"""COPY (SELECT {columns}, label AS {name} FROM read_parquet({listing})
-                             WHERE label IS NOT NULL ORDER BY time, request_id)
-                        TO {_quote(str(target))} (FORMAT parquet)""")
-        return int(con.execute(f"SELECT count(*) FROM read_parquet({_quote(str(target))})").fetchone()[0])
-    finally:
-        con.close()
-
-
 def contract_errors(span: Path, schema: Any, carried: set[str]) -> list[str]:
     """Error-severity contract anomalies of the span, as messages. Drift codes are left out, and so is the
     absence of a column the traffic cannot carry (one the model does not take: ``carried`` lists those it has)."""
@@ -92,12 +67,18 @@ def run_retrain(
         store.close()
     from modelyard.models.package import load_package
     from modelyard.models.reference import read_reference
+    from modelyard.monitor.logwindow import write_labelled_span
+    from modelyard.serve.feedback import feedback_folder
 
     package = load_package(package_dir)
     inputs = [c["name"] for c in package.signature.get("inputs", [])]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     span = settings.home / "spans" / name / f"span-{stamp}.parquet"
-    rows = write_span(decision.span, artifacts, inputs, package.label, span)
+    predictions = settings.home / "predictions"
+    first = dt.datetime.fromisoformat(decision.span[0]["start"])
+    last = dt.datetime.fromisoformat(decision.span[-1]["end"])
+    rows = write_labelled_span(predictions, feedback_folder(None, str(predictions)), name, package.signature,
+                               package.label, first, last, span)  # fmt: skip
     result: dict[str, Any] = {"span": str(span), "span_rows": rows}
     if rows < policy.min_labels:
         return {**result, "status": "refused", "why": f"only {rows} labelled rows in the span"}
