@@ -160,7 +160,7 @@ def main() -> int:
         tally: dict[str, list[int]] = {}
         accuracy: list[tuple[str, dict[str, float]]] = []
         with ThreadPoolExecutor(8) as pool:
-            for w in range(args.stable):
+            for _ in range(args.stable):
                 tally = {}
                 send_window(base, rows, args.window, rng, False, pool, tally)
                 accuracy.append(("before the shift", {v: h / n for v, (h, n) in tally.items()}))
@@ -180,7 +180,7 @@ def main() -> int:
                     print(f"penguins {champion(project)} is champion after {w + 1} shifted windows", flush=True)
                 elif promoted_at is not None and w >= promoted_at + 2:
                     break
-        time.sleep(3)
+        time.sleep(8)  # the scheduler judges the last windows
     finally:
         for process in (scheduler, server):
             if process is not None:

@@ -21,6 +21,8 @@ Defaults apply to every column of a kind; ``features`` entries override them for
       - {columns: [island, sex], buckets: 16}    # hashed feature cross
     dates:
       - {column: observed_at, parts: [year, month, day_of_week, hour]}   # numbers from a timestamp
+    functions:                          # user Python functions -> numeric features (modelyard.features.functions)
+      - {function: features.py:bmi, columns: [body_mass_g, flipper_length_mm], output: mass_per_flipper}
 
 Why declared data rather than code: the spec is stored in the fitted transform and the model
 package, so a reviewer (or ``yard models diff``) can read exactly what a model's features were.
@@ -33,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modelyard.errors import Location, UsageError, did_you_mean
+from modelyard.features.code import split_function_ref
 
 SCALES = ("zscore", "minmax", "robust", "none")
 NUMERIC_IMPUTES = ("mean", "median", "most_frequent", "zero", "constant")
@@ -42,6 +45,8 @@ NUMERIC_OPTIONS = ("impute", "fill_value", "clip", "log", "scale", "bucketize")
 CATEGORICAL_OPTIONS = ("impute", "encode", "top_k", "min_frequency", "buckets")
 MAX_QUANTILE_BUCKETS = 100
 DATE_PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour", "minute")
+FUNCTION_MODES = ("row", "batch")
+_FUNCTION_KEYS = ("function", "mode", "columns", "output")
 
 
 def choice(value: Any, choices: tuple[str, ...], what: str, where: str | None = None) -> str:
@@ -222,3 +227,100 @@ def check_dates(entries: Any, taken: Sequence[str]) -> list[dict[str, Any]]:
             {"column": entry["column"], "parts": [choice(p, DATE_PARTS, "date part", f"{where}.parts") for p in parts]}
         )
     return out
+
+
+def _names(value: Any, where: str, what: str) -> list[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names or not all(isinstance(n, str) and n for n in names):
+        raise UsageError(f"'{where}' is a {what} or a list of them", where=Location(field=where))
+    if len(set(names)) != len(names):
+        raise UsageError(f"'{where}' lists a name twice", where=Location(field=where))
+    return list(names)
+
+
+def check_functions(entries: Any, taken: Sequence[str]) -> list[dict[str, Any]]:
+    """Canonical ``functions`` entries (``output`` always a list); ``taken`` are the spec's column names."""
+    if not isinstance(entries, list | tuple):
+        raise UsageError(
+            "'functions' is a list of {function: file.py:fn, columns: [..], output: name}",
+            where=Location(field="functions"),
+        )
+    out: list[dict[str, Any]] = []
+    produced: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        where = f"functions[{i}]"
+        if not isinstance(entry, Mapping):
+            raise UsageError(
+                f"{where} is {{function: file.py:fn, columns: [..], output: name}}", where=Location(field=where)
+            )
+        for key in entry:
+            if key not in _FUNCTION_KEYS:
+                raise UsageError(
+                    f"'{key}' is not a key of a function transform",
+                    where=Location(field=f"{where}.{key}"),
+                    hint=did_you_mean(str(key), _FUNCTION_KEYS),
+                )
+        for key in ("function", "columns", "output"):
+            if key not in entry:
+                raise UsageError(f"{where} needs '{key}'", where=Location(field=f"{where}.{key}"),
+                                 hint="e.g. {function: features.py:bmi, columns: [a, b], output: bmi}")  # fmt: skip
+        split_function_ref(entry["function"], f"{where}.function")
+        mode = entry.get("mode", "row")
+        if mode not in FUNCTION_MODES:
+            raise UsageError(
+                f"unknown mode {mode!r}; choose one of {', '.join(FUNCTION_MODES)}",
+                where=Location(field=f"{where}.mode"),
+                hint=did_you_mean(str(mode), FUNCTION_MODES),
+            )
+        columns = _names(entry["columns"], f"{where}.columns", "column name")
+        outputs = _names(entry["output"], f"{where}.output", "feature name")
+        for name in outputs:
+            if name in taken or name in columns:
+                raise UsageError(
+                    f"{where} output '{name}' clashes with a column of the same name",
+                    where=Location(field=f"{where}.output", column=name),
+                    hint="give the new feature a name of its own",
+                )
+            if name in produced:
+                raise UsageError(
+                    f"{where} output '{name}' is also an output of functions[{produced[name]}]",
+                    where=Location(field=f"{where}.output", column=name),
+                )
+            produced[name] = i
+        out.append({"function": entry["function"], "mode": mode, "columns": columns, "output": outputs})
+    for i, entry in enumerate(out):
+        for name in entry["columns"]:
+            if name in produced:
+                raise UsageError(
+                    f"functions[{i}] reads '{name}', the output of functions[{produced[name]}]",
+                    where=Location(field=f"functions[{i}].columns", column=name),
+                    hint="functions read raw columns; compute both values in one function",
+                )
+    return out
+
+
+def check_function_columns(entries: Any, columns: Mapping[str, str]) -> None:
+    """Against the raw input (name -> type): inputs must exist, outputs must not reuse a column name."""
+    for i, entry in enumerate(entries or []):
+        if not isinstance(entry, Mapping):
+            continue  # the spec check reports the shape
+        names = entry.get("columns")
+        for name in [names] if isinstance(names, str) else names or []:
+            if name not in columns:
+                raise UsageError(
+                    f"functions[{i}] reads column {name!r}, which the input does not have",
+                    where=Location(field=f"functions[{i}].columns", column=str(name)),
+                    hint=did_you_mean(str(name), columns),
+                )
+        outputs = entry.get("output")
+        for name in [outputs] if isinstance(outputs, str) else outputs or []:
+            if name in columns:
+                raise UsageError(
+                    f"functions[{i}] output '{name}' clashes with the input column '{name}'",
+                    where=Location(field=f"functions[{i}].output", column=str(name)),
+                    hint="give the new feature a name of its own",
+                )
+
+
+def outputs_of(entries: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [name for entry in entries for name in entry["output"]]

@@ -11,7 +11,8 @@ Layout of the output: numeric columns first, in spec order (one column each, or 
 bucket when bucketized), then each categorical column (one-hot: one indicator per vocabulary value
 followed by one out-of-vocabulary (OOV) indicator for rare values cut by ``top_k``/``min_frequency``
 and values never seen in training; ordinal: one column holding the index; hash: ``buckets``
-indicators), then each hashed cross (``buckets`` indicators).
+indicators), then each hashed cross (``buckets`` indicators). Outputs of user functions
+(:mod:`modelyard.features.functions`) are numeric columns placed after the spec's own numeric columns.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from modelyard.errors import DataError, Location, UsageError, did_you_mean
+from modelyard.features.fitting import fitted_categorical, fitted_numeric
+from modelyard.features.functions import FunctionParams, input_columns, load_functions, training_data
 from modelyard.features.params import (
     MISSING_CATEGORY,
     OOV,
@@ -37,7 +40,10 @@ from modelyard.features.spec import (
     check_crosses,
     check_dates,
     check_features,
+    check_function_columns,
+    check_functions,
     choice,
+    outputs_of,
     whole,
 )
 
@@ -47,14 +53,15 @@ NUMERIC_IMPUTES = ("mean", "median", "most_frequent", "zero")  # "constant" need
 COLUMN_TYPES = ("int", "float", "string", "bool", "timestamp")
 _OPTION_KEYS = (
     "scale", "impute_numeric", "impute_categorical", "max_categories", "min_frequency", "encode", "hash_buckets",
-    "features", "crosses", "dates",
+    "features", "crosses", "dates", "functions",
 )  # fmt: skip
 _PARAM_KEYS = ("numeric", "categorical", "exclude", *_OPTION_KEYS)
 _AUTO_NUMERIC = ("int", "float")
 _AUTO_CATEGORICAL = ("string", "bool")
 _ALLOWED = {"numeric": ("int", "float", "bool"), "categorical": ("string", "bool", "int")}
 FORMAT = "modelyard.transform"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+_PLAIN_VERSION = 2  # a transform without functions is still written as version 2, readable by older releases
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class TransformSpec:
     features: list[dict[str, Any]] = field(default_factory=list)
     crosses: list[dict[str, Any]] = field(default_factory=list)
     dates: list[dict[str, Any]] = field(default_factory=list)
+    functions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for what in ("numeric", "categorical"):
@@ -100,9 +108,12 @@ class TransformSpec:
         whole(self.max_categories, "max_categories", 1)
         whole(self.min_frequency, "min_frequency", 1)
         whole(self.hash_buckets, "hash_buckets", 2)
-        object.__setattr__(self, "features", check_features(self.features, self.numeric, self.categorical))
-        object.__setattr__(self, "crosses", check_crosses(self.crosses, self.categorical))
         object.__setattr__(self, "dates", check_dates(self.dates, [*self.numeric, *self.categorical]))
+        taken = [*self.numeric, *self.categorical, *(d["column"] for d in self.dates)]
+        object.__setattr__(self, "functions", check_functions(self.functions, taken))
+        derived = [*self.numeric, *outputs_of(self.functions)]
+        object.__setattr__(self, "features", check_features(self.features, derived, self.categorical))
+        object.__setattr__(self, "crosses", check_crosses(self.crosses, self.categorical))
 
     def numeric_options(self, name: str) -> dict[str, Any]:
         """The defaults for a numeric column with every ``features`` entry naming it applied in order."""
@@ -181,6 +192,7 @@ class TransformSpec:
                     where=Location(field=f"dates[{i}].column", column=name),
                 )
             dated.append(name)
+        check_function_columns(params.get("functions"), columns)
         taken = set(listed.get("exclude", [])) | set(listed.get("numeric", [])) | set(listed.get("categorical", []))
         taken |= set(dated)
         derived = {
@@ -212,61 +224,8 @@ class TransformSpec:
             "features": [dict(entry) for entry in self.features],
             "crosses": [dict(entry) for entry in self.crosses],
             "dates": [dict(entry) for entry in self.dates],
+            **({"functions": [dict(entry) for entry in self.functions]} if self.functions else {}),
         }
-
-
-def _numeric_params(name: str, stats: Any, options: Mapping[str, Any]) -> NumericParams:
-    impute = options["impute"]
-    center = {
-        "mean": stats.mean, "median": stats.median, "most_frequent": stats.mode, "zero": 0.0,
-        "constant": options.get("fill_value"),
-    }[impute]  # fmt: skip
-    fill = 0.0 if center is None else float(center)
-    offset, divisor = 0.0, 1.0
-    scale = options["scale"]
-    if scale == "zscore" and stats.shaped_mean is not None:
-        offset = stats.shaped_mean
-        divisor = stats.shaped_std if stats.shaped_std else 1.0  # a constant column is centred, not blown up
-    elif scale == "minmax" and stats.shaped_min is not None and stats.shaped_max is not None:
-        offset = stats.shaped_min
-        divisor = (stats.shaped_max - stats.shaped_min) or 1.0
-    elif scale == "robust" and stats.shaped_quartiles is not None:
-        q1, median, q3 = stats.shaped_quartiles
-        offset = median
-        divisor = (q3 - q1) or 1.0
-    clip_low, clip_high = options.get("clip") or (None, None)
-    bucketize = options.get("bucketize") or {}
-    edges = bucketize.get("edges")
-    if "quantiles" in bucketize:
-        edges = stats.shaped_edges or ()
-    return NumericParams(
-        name=name, fill=fill, offset=float(offset), divisor=float(divisor), count=stats.count,
-        mean=stats.mean, std=stats.std, min=stats.min, max=stats.max, median=stats.median,
-        clip_low=clip_low, clip_high=clip_high, log=bool(options.get("log")),
-        edges=None if edges is None else tuple(float(e) for e in edges),
-    )  # fmt: skip
-
-
-def _categorical_params(name: str, stats: Any, options: Mapping[str, Any]) -> CategoricalParams:
-    counts = dict(stats.counts)
-    if options["impute"] == "constant" and stats.missing:
-        counts[MISSING_CATEGORY] = counts.get(MISSING_CATEGORY, 0) + stats.missing
-    frequent = [(value, count) for value, count in counts.items() if count >= options["min_frequency"]]
-    ranked = sorted(frequent, key=lambda item: (-item[1], item[0]))[: options["top_k"]]
-    vocabulary = tuple(value for value, _ in ranked)
-    if options["impute"] == "constant":
-        fill: str | None = MISSING_CATEGORY
-    else:
-        fill = vocabulary[0] if vocabulary else None
-    return CategoricalParams(
-        name=name,
-        vocabulary=vocabulary,
-        counts=tuple(count for _, count in ranked),
-        missing=stats.missing,
-        fill=fill,
-        encode=options["encode"],
-        buckets=options["buckets"] if options["encode"] == "hash" else 0,
-    )
 
 
 @dataclass(frozen=True)
@@ -279,14 +238,17 @@ class FittedTransform:
     categorical: tuple[CategoricalParams, ...]
     crosses: tuple[CrossParams, ...] = ()
     dates: tuple[DateParams, ...] = ()
+    functions: tuple[FunctionParams, ...] = ()
 
     FORMAT: ClassVar[str] = FORMAT
     FORMAT_VERSION: ClassVar[int] = FORMAT_VERSION
 
     @property
     def input_columns(self) -> list[str]:
-        """The raw columns the transform reads: numeric, categorical, then timestamp columns."""
-        return [p.name for p in (*self.numeric, *self.categorical, *self.dates)]
+        """The raw columns the transform reads: numeric, categorical, timestamp, then function input columns."""
+        derived = {name for f in self.functions for name in f.outputs}
+        listed = [p.name for p in (*self.numeric, *self.categorical, *self.dates) if p.name not in derived]
+        return input_columns(self.functions, listed)
 
     @property
     def feature_names_out(self) -> list[str]:
@@ -317,7 +279,7 @@ class FittedTransform:
             numeric.append(entry)
         return {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION if self.functions else _PLAIN_VERSION,
             "spec": self.spec.to_dict(),
             "rows": self.rows,
             "numeric": numeric,
@@ -334,6 +296,7 @@ class FittedTransform:
             ],
             "crosses": [{"columns": list(c.columns), "buckets": c.buckets} for c in self.crosses],
             "dates": [{"name": d.name, "parts": list(d.parts)} for d in self.dates],
+            **({"functions": [f.to_dict() for f in self.functions]} if self.functions else {}),
         }
 
     @classmethod
@@ -367,29 +330,42 @@ class FittedTransform:
             )
             crosses = tuple(CrossParams(tuple(c["columns"]), int(c["buckets"])) for c in d.get("crosses", []))
             dates = tuple(DateParams(p["name"], tuple(p["parts"])) for p in d.get("dates", []))
+            functions = tuple(FunctionParams.from_dict(p) for p in d.get("functions", []))
             transform = cls(
-                spec=spec, rows=int(d["rows"]), numeric=numeric, categorical=categorical, crosses=crosses, dates=dates
-            )
+                spec=spec, rows=int(d["rows"]), numeric=numeric, categorical=categorical, crosses=crosses, dates=dates,
+                functions=functions,
+            )  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"transform description is malformed: {exc!r}") from exc
-        if [p.name for p in numeric] != spec.numeric or [p.name for p in categorical] != spec.categorical:
+        expected = [*spec.numeric, *outputs_of(spec.functions)]
+        if [p.name for p in numeric] != expected or [p.name for p in categorical] != spec.categorical:
             raise DataError("transform description is malformed: fitted columns do not match its spec")
         return transform
 
 
-def fit_transform(train: Path, spec: TransformSpec) -> FittedTransform:
-    """Fit ``spec`` on the Parquet file ``train`` with one DuckDB pass over the data."""
+def fit_transform(
+    train: Path, spec: TransformSpec, *, base_dir: Path | None = None, files: Mapping[str, Path] | None = None
+) -> FittedTransform:
+    """Fit ``spec`` on the Parquet file ``train`` with one DuckDB pass over the data.
+
+    Function references are resolved under ``base_dir`` (default: the current folder), or read from
+    ``files`` (module part -> path); they are imported and checked before any data is read.
+    """
     from modelyard.features.analyzers import summarize
 
-    numeric_options = {n: spec.numeric_options(n) for n in spec.numeric}
-    summary = summarize(Path(train), spec.numeric, spec.categorical, numeric_options)
+    functions = load_functions(spec.functions, base_dir=Path(base_dir or Path.cwd()), files=files)
+    names = [*spec.numeric, *outputs_of(spec.functions)]
+    numeric_options = {n: spec.numeric_options(n) for n in names}
+    with training_data(Path(train), spec, functions) as data:
+        summary = summarize(data, names, spec.categorical, numeric_options)
     return FittedTransform(
         spec=spec,
         rows=summary.rows,
-        numeric=tuple(_numeric_params(n, summary.numeric[n], numeric_options[n]) for n in spec.numeric),
+        numeric=tuple(fitted_numeric(n, summary.numeric[n], numeric_options[n]) for n in names),
         categorical=tuple(
-            _categorical_params(n, summary.categorical[n], spec.categorical_options(n)) for n in spec.categorical
+            fitted_categorical(n, summary.categorical[n], spec.categorical_options(n)) for n in spec.categorical
         ),
         crosses=tuple(CrossParams(tuple(c["columns"]), c["buckets"]) for c in spec.crosses),
         dates=tuple(DateParams(d["column"], tuple(d["parts"])) for d in spec.dates),
+        functions=functions,
     )

@@ -7,6 +7,7 @@ Layout (``format_version`` 1)::
     transform.json    the fitted transform (see modelyard.features.transform)
     estimator.pkl     the fitted estimator, pickled
     requirements.txt  pinned versions of the libraries the estimator needs
+    code/             the source files of user function transforms (imported from here on load)
 
 Why this shape: the transform travels with the estimator so serving applies exactly the arithmetic
 training used; the signature lets a server reject a bad request with words instead of a traceback; the
@@ -25,6 +26,7 @@ import math
 import os
 import pickle
 import platform
+import shutil
 import sys
 import warnings
 from collections.abc import Mapping
@@ -41,6 +43,7 @@ from modelyard.errors import (
     UsageError,
     did_you_mean,
 )
+from modelyard.features.code import CODE_FOLDER, bind_code, code_files
 from modelyard.features.transform import FittedTransform
 from modelyard.models.signature import check_records, compile_signature, normalize_signature
 
@@ -54,7 +57,7 @@ MANIFEST_FILE = "manifest.json"
 TRANSFORM_FILE = "transform.json"
 ESTIMATOR_FILE = "estimator.pkl"
 REQUIREMENTS_FILE = "requirements.txt"
-_PACKAGE_FILES = (MANIFEST_FILE, TRANSFORM_FILE, ESTIMATOR_FILE, REQUIREMENTS_FILE)
+_PACKAGE_FILES = (MANIFEST_FILE, TRANSFORM_FILE, ESTIMATOR_FILE, REQUIREMENTS_FILE, CODE_FOLDER)
 _PICKLE_PROTOCOL = 5
 
 
@@ -236,6 +239,7 @@ def save_package(
         TRANSFORM_FILE: _json_bytes(transform.to_dict()),
         ESTIMATOR_FILE: pickle.dumps(estimator, protocol=_PICKLE_PROTOCOL),
         REQUIREMENTS_FILE: "".join(f"{name}=={version}\n" for name, version in sorted(pins.items())).encode(),
+        **{f"{CODE_FOLDER}/{name}": data for name, data in code_files(transform).items()},
     }
     manifest = {
         "format": FORMAT,
@@ -258,6 +262,10 @@ def save_package(
     }
     manifest_bytes = _json_bytes(manifest)
     dest.mkdir(parents=True, exist_ok=True)
+    if (dest / CODE_FOLDER).is_dir():  # a replaced package's code must not linger beside the new one
+        shutil.rmtree(dest / CODE_FOLDER)
+    if transform.functions:
+        (dest / CODE_FOLDER).mkdir()
     for name, data in payload.items():
         _write_atomic(dest / name, data)
     _write_atomic(dest / MANIFEST_FILE, manifest_bytes)  # last: a folder without it is not a package
@@ -324,6 +332,9 @@ def load_package(path: Path) -> ModelPackage:
     path = Path(path)
     manifest = _read_manifest(path)
     transform = FittedTransform.from_dict(json.loads(_read_verified(path, TRANSFORM_FILE, manifest)))
+    if transform.functions:  # user code runs from the package's own verified copy, not from wherever it came from
+        code = {f.source: _read_verified(path, f"{CODE_FOLDER}/{f.source}", manifest) for f in transform.functions}
+        transform = bind_code(transform, code, path)
     saved_with = manifest.get("libraries", {})
     installed = _libraries(manifest["flavor"])
     for lib in ("sklearn", "numpy", manifest["flavor"]):

@@ -78,8 +78,8 @@ def _window_text(props: dict[str, Any], clean_before: int) -> str:
         found.append(f"accuracy {quality['accuracy']:.3f} on {int(quality.get('labelled_rows', 0))} labels")
     elif "rmse" in quality:
         found.append(f"RMSE {quality['rmse']:.4g}")
-    lead = f"after {clean_before} clean window(s), " if clean_before else ""
-    return f"{lead}monitor: window of {props.get('rows')} rows served by {props.get('version')}: " + "; ".join(found)
+    lead = f" (after {clean_before} clean)" if clean_before else ""
+    return f"monitor{lead}: window of {props.get('rows')} rows served by {props.get('version')}: " + "; ".join(found)
 
 
 def model_history(store: Any, name: str) -> list[Event]:
@@ -108,7 +108,7 @@ def model_history(store: Any, name: str) -> list[Event]:
         events.append(Event(_stamp(props.get("end")), "window", text, {**props, "uri": report.uri}))
         clean = 0
     if clean:
-        events.append(Event(float("inf"), "window", f"monitor: {clean} clean window(s) since", {}))
+        events.append(Event(float("inf"), "window", f"monitor: {clean} clean window(s) since", {"clean": clean}))
     for decision in _artifacts(store, ArtifactType.DECISION, name):
         props = decision.properties
         action = props.get("action")

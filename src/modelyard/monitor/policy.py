@@ -8,8 +8,9 @@ Triggers (any one), counted only over windows judged since the last retrain:
 Vetoes: a challenger is still being canaried (its verdict comes first); the cool-down since the last
 retrain has not passed; fewer than ``min_labels`` labelled rows to learn from.
 
-The span to train on is "the data since the change": the windows of the drift streak when drift
-triggered, else every window since the last retrain. The decision carries its reasons and figures either
+The span to train on is "the data since the change": the trailing windows with drift or skew when
+there are any (whichever trigger fired), else every window since the last retrain. The decision carries
+its reasons and figures either
 way, because "why did it not retrain?" is asked as often as "why did it?".
 """
 
@@ -93,7 +94,9 @@ def decide(
     if not reasons:
         return Decision("none", ["no trigger: no persistent drift, quality within bounds, too few new labels"],
                         figures)  # fmt: skip
-    span = span or recent
+    # When the data moved, learn from the data since it moved (the trailing windows with drift or skew),
+    # not from the mixture before and after; otherwise from everything since the last retrain.
+    span = span or streak or recent
     span_labels = sum(int(w.get("labelled", 0)) for w in span)
     figures["span_labelled_rows"] = span_labels
     if canary_active:

@@ -4,6 +4,8 @@ This is the "no training/serving skew" promise: training and batch scoring use `
 server answering one request uses ``apply_record``. Random training frames (with nulls and NaN) are
 fitted with random specs; random serving rows (with nulls, NaN, infinities, dropped keys and categories
 never seen in training) are then pushed through every input form: records, DataFrame, Arrow table.
+Specs may include user functions (``feature_functions.py``): a row function over any columns and a batch
+function over numeric columns, whose outputs may themselves be clipped, logged, scaled or bucketized.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from modelyard.features.code import bind_code, code_files
 from modelyard.features.params import CrossParams
 from modelyard.features.transform import FittedTransform, TransformSpec, fit_transform
 
 ARROW_TYPES = {
     "float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string(), "ts": pa.timestamp("us"),
 }  # fmt: skip
+HERE = Path(__file__).parent
 moments = st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2200, 1, 1))
 SEEN_WORDS = ["a", "b", "c", "d", "e"]
 UNSEEN_WORDS = ["zz", "", "Ω"]
@@ -113,6 +117,26 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, str], TransformSpec, list[dict
     categorical = [f"c{i}" for i in range(len(categorical_kinds))]
     features = [{"columns": [name], **draw(numeric_options())} for name in numeric if draw(st.booleans())]
     features += [{"columns": [name], **draw(categorical_options())} for name in categorical if draw(st.booleans())]
+    functions = []
+    if draw(st.booleans()):
+        inputs = draw(st.lists(st.sampled_from(sorted(columns)), min_size=1, max_size=3, unique=True))
+        if draw(st.booleans()):
+            functions.append({"function": "feature_functions.py:row_mix", "columns": inputs, "output": "mix"})
+        else:
+            pair = {
+                "function": "feature_functions.py:row_pair",
+                "columns": inputs,
+                "output": ["pair_count", "pair_mix"],
+            }
+            functions.append(pair)
+    if numeric and draw(st.booleans()):
+        inputs = draw(st.lists(st.sampled_from(numeric), min_size=1, max_size=3, unique=True))
+        functions.append(
+            {"function": "feature_functions.py:batch_mix", "mode": "batch", "columns": inputs, "output": ["b0", "b1"]}
+        )
+    outputs = [name for entry in functions for name in ([entry["output"]] if isinstance(entry["output"], str)
+                                                        else entry["output"])]  # fmt: skip
+    features += [{"columns": [name], **draw(numeric_options())} for name in outputs if draw(st.booleans())]
     crosses = []
     if len(categorical) >= 2 and draw(st.booleans()):
         crosses = [{"columns": draw(st.permutations(categorical))[:2], "buckets": draw(st.integers(2, 9))}]
@@ -131,6 +155,7 @@ def scenarios(draw: st.DrawFn) -> tuple[dict[str, str], TransformSpec, list[dict
         dates=[
             {"column": name, "parts": draw(st.lists(st.sampled_from(parts), min_size=1, max_size=4))} for name in dated
         ],
+        functions=functions,
     )
     train = draw(
         st.lists(st.fixed_dictionaries({n: train_values(k) for n, k in columns.items()}), min_size=1, max_size=25)
@@ -157,9 +182,10 @@ def test_batch_rows_equal_single_records_bit_for_bit(scenario) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "train.parquet"
         pq.write_table(pa.Table.from_pylist(train, schema=schema), path)
-        fitted = fit_transform(path, spec)
-    # what the model package stores is what a server loads; the round trip must not change a bit
-    fitted = FittedTransform.from_dict(fitted.to_dict())
+        fitted = fit_transform(path, spec, base_dir=HERE)
+    # what the model package stores is what a server loads (its code bound from the stored bytes);
+    # the round trip must not change a bit
+    fitted = bind_code(FittedTransform.from_dict(fitted.to_dict()), code_files(fitted))
 
     singles = [fitted.apply_record(row) for row in serve]
     table = pa.Table.from_pylist(serve, schema=schema)

@@ -153,8 +153,8 @@ def test_round_trip_through_json_is_exact(penguins_parquet: Path, penguins_rows:
 
 def test_newer_or_foreign_descriptions_are_refused(penguins_parquet: Path) -> None:
     described = fit_transform(penguins_parquet, spec()).to_dict()
-    with pytest.raises(UsageError, match="format_version 3 is not supported"):
-        FittedTransform.from_dict({**described, "format_version": 3})
+    with pytest.raises(UsageError, match="format_version 4 is not supported"):
+        FittedTransform.from_dict({**described, "format_version": 4})
     with pytest.raises(DataError, match="not a modelyard transform"):
         FittedTransform.from_dict({"numeric": []})
     broken = {**described, "numeric": [{"name": "bill_length_mm"}]}

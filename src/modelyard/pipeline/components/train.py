@@ -125,13 +125,13 @@ def train(ctx: StepContext) -> None:
     import time
 
     from modelyard.data.schema_io import read_schema_yaml
-    from modelyard.features.transform import FittedTransform
+    from modelyard.features.code import read_transform
     from modelyard.features.values import is_missing
     from modelyard.models.package import save_package
     from modelyard.models.trainer import build_estimator, feature_importances, fit_estimator
 
     params: TrainParams = ctx.params
-    fitted = FittedTransform.from_dict(ctx.input("transform").read_json("transform.json"))
+    fitted = read_transform(ctx.input("transform").path)  # with the code/ of any function transforms
     contract = read_schema_yaml(ctx.input("schema").path / "schema.yaml")
     label_column = contract.column(params.label)
     task = _task(params, label_column.type)
