@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= demo-project
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo demo-loop test install install-dev lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ demo: install
 	@echo "Where the champion model came from:"
 	cd $(DEMO_DIR) && ../$(BIN)/yard lineage penguins
 
+# The closed loop, unattended: serve, replay traffic that shifts, watch it retrain, canary and promote.
+demo-loop: install
+	$(BIN)/python examples/demo_loop.py --dir demo-loop-project
+
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/lint-imports
 
 test: install-dev lint
@@ -44,4 +48,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/predict_latency.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) demo-loop-project .pytest_cache .ruff_cache

@@ -28,8 +28,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from modelyard.errors import ConfigError, Location, did_you_mean
+from modelyard.errors import ConfigError, Location, UsageError, did_you_mean
 from modelyard.monitor.logwindow import WindowSpec
+
+
+def _parsed(value: Any) -> WindowSpec:
+    """A window or duration; a bad one is a ValueError so that Pydantic reports it with its location."""
+    try:
+        return WindowSpec.parse(value)
+    except UsageError as exc:
+        raise ValueError(f"{exc.message}: {exc.hint}") from None
 
 
 class QualityBound(BaseModel):
@@ -59,8 +67,8 @@ class RetrainSettings(BaseModel):
 
     @field_validator("cooldown")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        if str(value).strip() not in ("0", "0s") and WindowSpec.parse(value).seconds is None:
+    def _duration(cls, value: str | int) -> str | int:
+        if str(value).strip() not in ("0", "0s") and _parsed(value).seconds is None:
             raise ValueError("a duration such as 30m, 1h or 1d")
         return value
 
@@ -92,7 +100,7 @@ class MonitorSettings(BaseModel):
     @field_validator("window")
     @classmethod
     def _window(cls, value: Any) -> str:
-        WindowSpec.parse(value)
+        _parsed(value)
         return str(value)
 
     @property
