@@ -46,6 +46,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/data_validation.py
 	$(BIN)/python benchmarks/transform_vs_sklearn.py
 	$(BIN)/python benchmarks/predict_latency.py
+	$(BIN)/python benchmarks/monitor_drift.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) demo-loop-project .pytest_cache .ruff_cache

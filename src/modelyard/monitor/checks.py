@@ -71,17 +71,22 @@ def _serving_environment(reference: ModelReference) -> str | None:
     return SERVING if schema is not None and SERVING in schema.environments else None
 
 
-def check_window(window_file: Path, package: Any, reference: ModelReference) -> WindowChecks:
+def check_window(
+    window_file: Path, package: Any, reference: ModelReference, inputs_file: Path | None = None
+) -> WindowChecks:
     """Statistics of the window's inputs and predictions, compared with ``reference``; labels scored."""
     import pyarrow.parquet as pq
 
     from modelyard.data.drift import compare_statistics
+    from modelyard.data.statistics import compute_statistics
     from modelyard.data.validation import validate_statistics
-    from modelyard.models.reference import statistics_of_columns, statistics_of_table
+    from modelyard.models.reference import statistics_of_columns, statistics_of_table, unlabelled
 
     inputs = [c["name"] for c in package.signature.get("inputs", [])]
-    table = pq.read_table(window_file)
-    current = statistics_of_table(table.select(inputs))
+    columns = [*inputs, "prediction", "label"]
+    table = pq.read_table(window_file, columns=columns)
+    # the engine reads the inputs-only file itself: no copy through Python
+    current = unlabelled(compute_statistics(inputs_file)) if inputs_file else statistics_of_table(table.select(inputs))
     schema = reference.schema
     environment = _serving_environment(reference)
     if reference.inputs is None:
@@ -121,8 +126,9 @@ def _quality(table: Any, package: Any) -> dict[str, float] | None:
 
     pairs = [
         (label, prediction)
-        for label, prediction in zip(table.column("label").to_pylist(), table.column("prediction").to_pylist(),
-                                     strict=True)
+        for label, prediction in zip(
+            table.column("label").to_pylist(), table.column("prediction").to_pylist(), strict=True
+        )
         if label is not None and prediction is not None
     ]
     if len(pairs) < MIN_LABELLED:

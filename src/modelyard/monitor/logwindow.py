@@ -81,6 +81,11 @@ class LogWindow:
     complete: bool
 
     @property
+    def inputs_path(self) -> Path:
+        """The same rows, the model's input columns only."""
+        return self.path.with_suffix(".inputs.parquet")
+
+    @property
     def key(self) -> str:
         """Stable name of the window: its first and last instant."""
         return f"{self.start.isoformat(timespec='microseconds')}/{self.end.isoformat(timespec='microseconds')}"
@@ -143,16 +148,17 @@ def decode_log(
         decoded AS (
             SELECT request_id, time, version, route,
                    json_array_length(inputs) AS n,
-                   unnest(from_json(inputs, {_literal('[' + _struct(inputs) + ']')})) AS r,
+                   unnest(from_json(inputs, {_literal("[" + _struct(inputs) + "]")})) AS r,
                    unnest(CASE WHEN json_type(outputs, '$[0]') = 'OBJECT'
                        THEN from_json(json_extract(list_filter(from_json(outputs, '["JSON"]'),
                                 lambda x: json_extract_string(x, '$.name') = {name})[1], '$.data'), '["VARCHAR"]')
                        ELSE from_json(outputs, '["VARCHAR"]') END) AS p
             FROM log),
         d AS (SELECT request_id, time, version, route, n, {columns}, {cast.format("p")} AS prediction FROM decoded)
-        SELECT d.* EXCLUDE (n), {label_column} AS label
+        SELECT d.* EXCLUDE (n), {label_column} AS label,
+               row_number() OVER (ORDER BY d.time, d.request_id) AS seq
         FROM d {join}
-        ORDER BY d.time, d.request_id""")
+        ORDER BY seq""")
     return int(con.execute("SELECT count(*) FROM traffic").fetchone()[0])
 
 
@@ -160,33 +166,43 @@ def _literal_list(paths: list[str]) -> str:
     return "[" + ", ".join(_literal(p) for p in paths) + "]"
 
 
-def cut_windows(con: Any, spec: WindowSpec, folder: Path, *, now: dt.datetime | None = None) -> list[LogWindow]:
-    """Cut the ``traffic`` table into windows, each written to ``folder/window-NNNN.parquet``."""
+def cut_windows(
+    con: Any, spec: WindowSpec, folder: Path, inputs: list[str], *, now: dt.datetime | None = None
+) -> list[LogWindow]:
+    """Cut the ``traffic`` table into windows: ``window-NNNN.parquet`` (every column) and
+    ``window-NNNN.inputs.parquet`` (the model's inputs only, what the statistics read)."""
     now = now or dt.datetime.now(dt.UTC)
-    if spec.rows is not None:
-        bucket = f"(row_number() OVER (ORDER BY time, request_id) - 1) // {spec.rows}"
-    else:
-        bucket = f"floor(epoch(time) / {spec.seconds})::BIGINT"
-    con.execute(f"CREATE OR REPLACE TABLE windowed AS SELECT {bucket} AS w, * FROM traffic")
-    summary = con.execute("""
-        SELECT w, min(time), max(time), count(*), count(label), list(version)
-        FROM windowed GROUP BY w ORDER BY w""").fetchall()
+    bucket = f"(seq - 1) // {spec.rows}" if spec.rows is not None else f"floor(epoch(time) / {spec.seconds})::BIGINT"
+    summary = con.execute(f"""
+        SELECT {bucket} AS w, min(time), max(time), count(*), count(label)
+        FROM traffic GROUP BY w ORDER BY w""").fetchall()
+    versions: dict[int, dict[str, int]] = {}
+    for w, version, count in con.execute(
+        f"SELECT {bucket} AS w, version, count(*) FROM traffic GROUP BY ALL"
+    ).fetchall():
+        versions.setdefault(int(w), {})[str(version)] = int(count)
     folder.mkdir(parents=True, exist_ok=True)
+    columns = ", ".join(_quote(c) for c in inputs)
     windows = []
-    for index, (w, first, last, rows, labelled, versions) in enumerate(summary):
+    for index, (w, first, last, rows, labelled) in enumerate(summary):
         if spec.rows is not None:
             start, end, complete = first, last, rows >= spec.rows
+            where = f"seq > {int(w) * spec.rows} AND seq <= {(int(w) + 1) * spec.rows}"
         else:
             start = dt.datetime.fromtimestamp(int(w) * (spec.seconds or 1), dt.UTC)
             end = start + dt.timedelta(seconds=spec.seconds or 0)
             complete = end <= now
-        counts: dict[str, int] = {}
-        for version in versions:
-            counts[version] = counts.get(version, 0) + 1
+            where = f"{bucket} = {int(w)}"
         path = folder / f"window-{index:04d}.parquet"
-        rows_of = f"SELECT * EXCLUDE (w) FROM windowed WHERE w = {int(w)}"
-        con.execute(f"COPY ({rows_of}) TO {_literal(str(path))} (FORMAT parquet)")
-        windows.append(LogWindow(index, _utc(start), _utc(end), int(rows), int(labelled), counts, path, complete))
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (seq) FROM traffic WHERE {where}) TO {_literal(str(path))} (FORMAT parquet)"
+        )
+        inputs_path = path.with_suffix(".inputs.parquet")
+        con.execute(
+            f"COPY (SELECT {columns} FROM traffic WHERE {where}) TO {_literal(str(inputs_path))} (FORMAT parquet)"
+        )
+        windows.append(LogWindow(index, _utc(start), _utc(end), int(rows), int(labelled), versions.get(int(w), {}),
+                                 path, complete))  # fmt: skip
     return windows
 
 
@@ -212,7 +228,7 @@ def read_windows(
     try:
         if not decode_log(con, predictions, feedback, model, signature, label):
             return []
-        return cut_windows(con, spec, folder, now=now)
+        return cut_windows(con, spec, folder, [c["name"] for c in signature.get("inputs", [])], now=now)
     finally:
         con.close()
 

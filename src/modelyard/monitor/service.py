@@ -208,7 +208,7 @@ def _judge(
 
     if reference.inputs is None:
         raise_missing_reference(package)
-    checks = check_window(window.path, package, reference)
+    checks = check_window(window.path, package, reference, window.inputs_path)
     summary = _summary(window, record.version, checks, package.task)
     timeline = [*state["windows"], summary]
     out = tmp / f"report-{window.index:04d}"
