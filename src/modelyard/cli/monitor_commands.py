@@ -45,7 +45,14 @@ def _settings_for(definition: Any, name: str | None, overrides: dict[str, Any]) 
             base.setdefault("alerts", {})[key] = value
         else:
             base[key] = value
-    return MonitorSettings.model_validate(base)
+    from pydantic import ValidationError
+
+    try:
+        return MonitorSettings.model_validate(base)
+    except ValidationError as exc:  # a bad command-line value: name the option
+        first = exc.errors()[0]
+        option = "--" + str(first["loc"][0]).replace("_", "-") if first["loc"] else "an option"
+        raise UsageError(f"{option}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def monitor(
