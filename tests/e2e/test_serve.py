@@ -147,3 +147,71 @@ def test_an_unknown_model_fails_the_command_at_once(yard: Yard, penguins: Path) 
     assert "no model named 'pengiuns'" in done.stderr and "did you mean 'penguins'" in done.stderr
     done = yard("serve", "penguins@champion", "--canary", "10", "--port", str(free_port()), cwd=penguins, check=2)
     assert "model 'penguins' has no alias 'challenger'" in done.stderr and "aliases: champion" in done.stderr
+
+
+def _worker_pids(port: int) -> list[int]:
+    """The uvicorn worker processes of the `yard serve ... --port PORT` running here, from /proc."""
+    parents, workers = set(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"serve" in cmdline and str(port).encode() in cmdline:
+            parents.add(int(entry.name))
+        elif any(b"spawn_main" in part for part in cmdline):
+            workers.append((ppid, int(entry.name)))
+    return [pid for ppid, pid in workers if ppid in parents]
+
+
+def _requests_total(server: str) -> int:
+    text = httpx.get(f"{server}/metrics").text  # a new connection: any worker may answer
+    return sum(
+        int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("modelyard_requests_total{")
+    )
+
+
+def test_metrics_sum_over_workers_and_the_log_goes_to_a_database(penguins: Path, rows, tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import signal
+
+    from modelyard.serve.feedback import read_with_feedback
+
+    log_db = f"sqlite:///{tmp_path / 'log.db'}"
+    with running_server(["models:/penguins@champion", "--workers", "2", "--log-db", log_db], cwd=penguins) as url:
+
+        async def send() -> list[httpx.Response]:
+            limits = httpx.Limits(max_keepalive_connections=0)  # a new connection each: both workers answer
+            async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+                jobs = [client.post("/invocations", json={"instances": [row]}, headers={"x-request-id": f"w{i}"})
+                        for i, row in enumerate(rows)]  # fmt: skip
+                jobs.append(client.post("/invocations", json={"instances": [{"island": "Atlantis"}]}))
+                return await asyncio.gather(*jobs)
+
+        sent = asyncio.run(send())
+        assert [answer.status_code for answer in sent] == [200] * len(rows) + [422]
+        deadline = time.monotonic() + 20
+        while _requests_total(url) != len(sent):  # the other worker's figures arrive within a second
+            assert time.monotonic() < deadline, f"/metrics never summed to {len(sent)}: {_requests_total(url)}"
+            time.sleep(0.2)
+        assert [_requests_total(url) for _ in range(20)] == [len(sent)] * 20
+
+        time.sleep(2.5)  # both workers have published their final figures (once a second)
+        port = int(url.rsplit(":", 1)[1])
+        victim, _ = _worker_pids(port)
+        os.kill(victim, signal.SIGKILL)  # uvicorn starts a replacement, which counts from zero
+        deadline = time.monotonic() + 60
+        while len(replaced := set(_worker_pids(port))) != 2 or victim in replaced:
+            assert time.monotonic() < deadline, f"no replacement for worker {victim}: {replaced}"
+            time.sleep(0.2)
+        assert [_requests_total(url) for _ in range(20)] == [len(sent)] * 20  # counters never go down
+
+        labelled = httpx.post(f"{url}/v1/models/penguins/feedback", json={"request_id": "w1", "label": "Adelie"})
+        assert labelled.status_code == 200
+    logged = read_with_feedback(log_db, model="penguins").to_pylist()
+    assert len(logged) == len(sent)  # flushed every second: the killed worker had written all its rows
+    assert {row["request_id"]: row["label"] for row in logged}.get("w1") == '"Adelie"'

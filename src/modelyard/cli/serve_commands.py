@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import typer
@@ -61,6 +63,9 @@ def serve(
     log_dir: Path | None = typer.Option(
         None, "--log-dir", help="Prediction log folder (default: .modelyard/predictions of the project, if any)."
     ),
+    log_db: str | None = typer.Option(
+        None, "--log-db", help="Log to database tables instead of Parquet (sqlite:///log.db, postgresql://...)."
+    ),
     log_sample: float = typer.Option(1.0, "--log-sample", min=0.0, max=1.0, help="Share of requests logged (0: off)."),
     access_log: bool = typer.Option(False, "--access-log", help="Log every request (costs throughput)."),
 ) -> None:
@@ -82,7 +87,11 @@ def serve(
         import uvicorn
     except ImportError as exc:
         raise UsageError(f"yard serve needs uvicorn and starlette: {exc}", hint="pip install modelyard") from exc
-    default_log = settings.home / "predictions"
+    if log_db and log_dir:
+        raise UsageError("--log-db and --log-dir both name where the prediction log goes", hint="give one of them")
+    default_log = str(settings.home / "predictions") if settings.home.is_dir() else None
+    if log_db:
+        log_db = _prepare_log_db(log_db)
     spec = {
         "sources": [source.to_dict() for source in sources],
         "options": {
@@ -93,7 +102,8 @@ def serve(
             "queue_timeout": queue_timeout,
             "canary_percent": canary,
             "shadow_percent": shadow,
-            "log_dir": str(log_dir.resolve()) if log_dir else (str(default_log) if settings.home.is_dir() else None),
+            "log_dir": None if log_db else (str(log_dir.resolve()) if log_dir else default_log),
+            "log_db": log_db,
             "log_sample": log_sample,
         },
     }
@@ -108,19 +118,43 @@ def serve(
                 if source.route == "canary":
                     record = deployments.find(source.name) or Deployment(name=source.name)
                     deployments.put(record.restarted(canary_percent=canary, shadow_percent=shadow))
-    os.environ[SOURCES_ENV] = json.dumps(spec)
-    if spec["options"]["log_dir"] and log_sample > 0:
-        errors.print(f"prediction log: {spec['options']['log_dir']} ({log_sample:.0%} of requests)")
+    from modelyard.store.metadata.connect import mask_url
+
+    log_place = mask_url(log_db) if log_db else spec["options"]["log_dir"]
+    if log_place and log_sample > 0:
+        errors.print(f"prediction log: {log_place} ({log_sample:.0%} of requests)")
     for source in sources:
         share = f", {canary:g}% of requests, {shadow:g}% mirrored" if source.route == "canary" else ""
         errors.print(f"serving {source.name} {source.version} ({source.uri}{share}) on http://{host}:{port}")
-    uvicorn.run(
-        "modelyard.cli.serve_commands:worker_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-    )
+    # with several workers, each publishes its figures in this folder so that /metrics sums over all of them
+    metrics_dir = tempfile.mkdtemp(prefix="modelyard-metrics-") if workers > 1 else None
+    spec["options"]["metrics_dir"] = metrics_dir
+    os.environ[SOURCES_ENV] = json.dumps(spec)
+    try:
+        uvicorn.run(
+            "modelyard.cli.serve_commands:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _prepare_log_db(url: str) -> str:
+    """Check the log database once, before any worker starts (a wrong URL or an unreachable server fails the
+    command with one line), create its tables, and return the URL the workers use."""
+    from modelyard.serve.predlog_sql import PredictionDatabase
+    from modelyard.store.metadata.connect import parse_url
+
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        parsed = parsed.set(database=str(Path(parsed.database).resolve()))  # workers may not share our cwd
+    normalized = parsed.render_as_string(hide_password=False)
+    PredictionDatabase.open(normalized).close()
+    return normalized

@@ -39,22 +39,17 @@ def _not_a_number(value: Any, row: int | None, name: str, noun: str) -> DataErro
 
 
 def _floats(values: Iterable[Any], name: str, noun: str) -> np.ndarray:
-    """Value-by-value conversion, for records and for object/string/decimal columns.
-
-    A JSON request holds plain floats and None: those two skip ``as_float``'s type dispatch (the same
-    result: a non-NaN float is itself, None is NaN), and the array is built once from a list instead of
-    item by item; anything else goes through ``as_float`` as before.
-    """
+    """Value-by-value conversion, for records and for object/string/decimal columns. Plain floats and None
+    (a JSON request) skip ``as_float``'s type dispatch with the same result; the array is built in one go."""
     import numpy as np
 
-    nan = math.nan
     numbers: list[float] = []
     append = numbers.append
     for value in values:
         if type(value) is float and value == value:
             append(value)
         elif value is None:
-            append(nan)
+            append(math.nan)
         else:
             number = as_float(value)
             if number is None:
@@ -91,8 +86,8 @@ class _Records:
         return [row.get(name) for row in self.rows]
 
     def float_matrix(self, names: list[str]) -> np.ndarray | None:
-        """The fields as a rows x names float64 matrix in one conversion when every value is a float or
-        None (missing: NaN), the shape of a checked JSON request; None otherwise (then read column by column)."""
+        """rows x names float64 in one conversion when every value is a float or None (NaN), as in a checked
+        JSON request; None otherwise, to be read column by column."""
         import numpy as np
 
         cells = [row.get(name) for row in self.rows for name in names]
@@ -236,8 +231,7 @@ def column_reader(data: Any) -> _Records | _Frame | _Arrow:
 
 
 def _numeric_matrix(numeric: Sequence[NumericParams], reader: Any, derived: dict[str, np.ndarray]) -> np.ndarray:
-    """Every numeric input column side by side (rows x columns), read in the transform's order, so the first
-    bad value found is the one the column-by-column reading would report."""
+    """The numeric input columns side by side, read in the transform's order (so the same first bad value)."""
     import numpy as np
 
     names = [p.name for p in numeric]

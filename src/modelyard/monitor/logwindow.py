@@ -107,19 +107,42 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _files(folder: Path, model: str) -> list[str]:
-    return sorted(str(p) for p in (Path(folder) / f"model={model}").glob("**/*.parquet"))
+def _files(folder: Path, model: str, since: dt.datetime | None = None) -> list[str]:
+    """The model's Parquet files; with ``since``, only those of hour partitions that end after it."""
+    found = sorted((Path(folder) / f"model={model}").glob("**/*.parquet"))
+    if since is None:
+        return [str(p) for p in found]
+    floor = since.astimezone(dt.UTC).strftime("%Y-%m-%d/%H")
+    kept = []
+    for path in found:
+        date = next((part[5:] for part in path.parts if part.startswith("date=")), None)
+        hour = next((part[5:] for part in path.parts if part.startswith("hour=")), None)
+        if date is None or hour is None or f"{date}/{hour}" >= floor:
+            kept.append(str(path))
+    return kept
 
 
 def decode_log(
-    con: Any, predictions: Path, feedback: Path, model: str, signature: dict[str, Any], label: str | None
+    con: Any,
+    predictions: Path,
+    feedback: Path,
+    model: str,
+    signature: dict[str, Any],
+    label: str | None,
+    *,
+    after: dt.datetime | None = None,
+    inclusive: bool = False,
 ) -> int:
-    """Create the DuckDB table ``traffic`` (one row per record, time-ordered); returns its row count."""
+    """Create the DuckDB table ``traffic`` (one row per record, time-ordered); returns its row count.
+
+    With ``after``, only traffic logged after that instant (at or after it when ``inclusive``): a monitor
+    that has judged the log up to some point reads only the hour partitions since, so a tick costs what is
+    new, not the whole history."""
     inputs = signature.get("inputs", [])
     if not inputs:
         raise UsageError(f"model '{model}' has no input signature: nothing to monitor")
     output_type = next((o.get("type") for o in signature.get("outputs", [])), "string")
-    logged = _files(predictions, model)
+    logged = _files(predictions, model, after)
     if not logged:
         con.execute("CREATE OR REPLACE TABLE traffic AS SELECT NULL::VARCHAR AS request_id WHERE false")
         return 0
@@ -139,12 +162,16 @@ def decode_log(
         else ""
     )
     label_column = label_value if labels else ("NULL::DOUBLE" if numeric else "NULL::VARCHAR")
+    since = ""
+    if after is not None:
+        stamp = after.astimezone(dt.UTC).isoformat()
+        since = f"AND time {'>=' if inclusive else '>'} {_literal(stamp)}::TIMESTAMPTZ"
     con.execute(f"""
         CREATE OR REPLACE TABLE traffic AS
         WITH log AS (
             SELECT request_id, time, version, route, inputs, outputs
             FROM read_parquet({_literal_list(logged)}, hive_partitioning = false)
-            WHERE status = 200 AND route IN ('primary', 'canary')),
+            WHERE status = 200 AND route IN ('primary', 'canary') {since}),
         decoded AS (
             SELECT request_id, time, version, route,
                    json_array_length(inputs) AS n,
@@ -167,7 +194,13 @@ def _literal_list(paths: list[str]) -> str:
 
 
 def cut_windows(
-    con: Any, spec: WindowSpec, folder: Path, inputs: list[str], *, now: dt.datetime | None = None
+    con: Any,
+    spec: WindowSpec,
+    folder: Path,
+    inputs: list[str],
+    *,
+    now: dt.datetime | None = None,
+    first_index: int = 0,
 ) -> list[LogWindow]:
     """Cut the ``traffic`` table into windows: ``window-NNNN.parquet`` (every column) and
     ``window-NNNN.inputs.parquet`` (the model's inputs only, what the statistics read)."""
@@ -184,7 +217,7 @@ def cut_windows(
     folder.mkdir(parents=True, exist_ok=True)
     columns = ", ".join(_quote(c) for c in inputs)
     windows = []
-    for index, (w, first, last, rows, labelled) in enumerate(summary):
+    for index, (w, first, last, rows, labelled) in enumerate(summary, start=first_index):
         if spec.rows is not None:
             start, end, complete = first, last, rows >= spec.rows
             where = f"seq > {int(w) * spec.rows} AND seq <= {(int(w) + 1) * spec.rows}"
@@ -220,15 +253,20 @@ def read_windows(
     folder: Path,
     *,
     now: dt.datetime | None = None,
+    after: dt.datetime | None = None,
+    first_index: int = 0,
 ) -> list[LogWindow]:
-    """The model's logged traffic, decoded and cut; each window's rows are in ``folder``."""
+    """The model's logged traffic (after ``after``, the end of what was judged before), decoded and cut; each
+    window's rows are in ``folder`` and windows are numbered from ``first_index``."""
     import duckdb
 
     con = duckdb.connect()
     try:
-        if not decode_log(con, predictions, feedback, model, signature, label):
+        inclusive = spec.seconds is not None  # a duration window starts at the end of the last one
+        if not decode_log(con, predictions, feedback, model, signature, label, after=after, inclusive=inclusive):
             return []
-        return cut_windows(con, spec, folder, [c["name"] for c in signature.get("inputs", [])], now=now)
+        inputs = [c["name"] for c in signature.get("inputs", [])]
+        return cut_windows(con, spec, folder, inputs, now=now, first_index=first_index)
     finally:
         con.close()
 

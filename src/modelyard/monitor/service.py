@@ -27,6 +27,11 @@ from modelyard.monitor.config import MonitorSettings
 from modelyard.monitor.logwindow import LogWindow, read_windows
 from modelyard.monitor.state import load_state, monitor_folder, save_state
 
+#: Judged windows the state keeps (for the policy and the report's timeline); older ones live in the store.
+KEEP_WINDOWS = 1000
+#: Windows shown in a report's "over time" charts.
+TIMELINE_WINDOWS = 48
+
 
 @dataclass
 class MonitorOutcome:
@@ -163,12 +168,17 @@ def run_monitor(
         _, champion_package, _ = references.for_version(champion.version)
         predictions = settings.home / "predictions"
         with tempfile.TemporaryDirectory(prefix="modelyard-monitor-") as tmp:
+            until = state.get("judged_until")
             windows = read_windows(
                 predictions, feedback_folder(None, str(predictions)), name, champion_package.signature,
                 champion_package.label, config.window_spec, Path(tmp) / "windows", now=now,
+                after=dt.datetime.fromisoformat(until) if until else None, first_index=state.get("next_index", 0),
             )  # fmt: skip
-            judged = {w["key"] for w in state["windows"]}
-            fresh = [w for w in windows if w.complete and w.key not in judged]
+            fresh = []
+            for window in windows:  # complete windows in order; judging stops at the first one still filling
+                if not window.complete:
+                    break
+                fresh.append(window)
             outcome.pending = sum(1 for w in windows if not w.complete)
             if not fresh:
                 return outcome
@@ -184,7 +194,9 @@ def run_monitor(
                     for alert in alerts:
                         sinks.send(alert)
                     summary["conditions"] = [c.key for c in conditions]
-                    state["windows"].append(summary)
+                    state["windows"] = [*state["windows"], summary][-KEEP_WINDOWS:]
+                    state["judged_until"] = summary["end"]
+                    state["next_index"] = window.index + 1
                     outcome.alerts += alerts
                     outcome.judged.append(summary)
                     save_state(folder, state)  # each judged window survives a crash of the next one
@@ -210,7 +222,7 @@ def _judge(
         raise_missing_reference(package)
     checks = check_window(window.path, package, reference, window.inputs_path)
     summary = _summary(window, record.version, checks, package.task)
-    timeline = [*state["windows"], summary]
+    timeline = [*state["windows"][-TIMELINE_WINDOWS:], summary]
     out = tmp / f"report-{window.index:04d}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").write_text(

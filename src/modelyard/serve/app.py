@@ -9,13 +9,11 @@ estimator call); large ones predict in the thread pool so that health checks kee
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,35 +31,16 @@ from modelyard.serve import dialects
 from modelyard.serve.batching import MicroBatcher
 from modelyard.serve.metrics import Metrics
 from modelyard.serve.openapi import openapi_document
+from modelyard.serve.options import ServeOptions
 from modelyard.serve.predlog import PredictionLog
+from modelyard.serve.request_body import read_json
 from modelyard.serve.routing import KEY_HEADER
 from modelyard.serve.served import ModelRepository, ServedModel
-from modelyard.serve.status import BadRequest, PayloadTooLarge, RequestTimeout, error_body, status_for
+from modelyard.serve.shared_metrics import SharedMetrics
+from modelyard.serve.status import error_body, status_for
 from modelyard.serve.traffic import Traffic
 
 JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """Limits of one server. Requests of up to ``max_batch_rows`` rows are micro-batched (0 turns batching
-    off); larger ones predict in the thread pool. ``max_wait_ms`` > 0 holds a batch open for company."""
-
-    max_body_bytes: int = 1_048_576
-    read_timeout: float = 10.0
-    max_batch_rows: int = 64
-    max_wait_ms: float = 0.0
-    queue_timeout: float = 5.0
-    canary_percent: float = 0.0
-    shadow_percent: float = 0.0
-    log_dir: str | None = None
-    log_sample: float = 1.0
-    log_flush_seconds: float = 1.0
-    feedback_dir: str | None = None  # default: "feedback" beside the log folder
-    deployments_dir: str | None = None  # with db_url and store_url: follow aliases and deployment records
-    db_url: str | None = None
-    store_url: str | None = None
-    poll_seconds: float = 1.0
 
 
 def _json(obj: Any, status: int = 200) -> Response:
@@ -72,61 +51,27 @@ def _error(exc: BaseException) -> Response:
     return _json(error_body(exc), status_for(exc))
 
 
-async def read_json(request: Request, options: ServeOptions) -> Any:
-    """The parsed JSON body; PayloadTooLarge past the cap (checked before reading when the client declares
-    its length), RequestTimeout when the body does not arrive within the read timeout, BadRequest if not JSON."""
-    if "inference-header-content-length" in request.headers:
-        raise BadRequest(
-            "the binary tensor data extension is not supported; this server reads tensors as JSON",
-            hint="send data in the JSON body (tritonclient: set_data_from_numpy(..., binary_data=False))",
-        )
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > options.max_body_bytes:
-        raise PayloadTooLarge(
-            f"the body has {declared} bytes; this server accepts at most {options.max_body_bytes}",
-            hint="send fewer rows per request, or start the server with a larger --max-body-bytes",
-        )
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async with asyncio.timeout(options.read_timeout):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > options.max_body_bytes:
-                    raise PayloadTooLarge(
-                        f"the body is larger than {options.max_body_bytes} bytes",
-                        hint="send fewer rows per request, or raise --max-body-bytes",
-                    )
-                chunks.append(chunk)
-    except TimeoutError:
-        raise RequestTimeout(f"the request body did not arrive within {options.read_timeout:g} s") from None
-    body = b"".join(chunks)
-    if not body.strip():
-        raise BadRequest("the request body is empty; send a JSON object")
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv":
-        try:
-            return dialects.CsvBody(body.decode("utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise BadRequest(f"the CSV body is not UTF-8 text (byte {exc.start})") from None
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"malformed JSON: {exc}", hint="check the body with a JSON linter") from None
-
-
 class InferenceServer:
     """Route handlers over a ModelRepository; ``build_app`` wires them into Starlette."""
 
     def __init__(self, repository: ModelRepository, options: ServeOptions, server_version: str) -> None:
         self.repository = repository
-        self.log = (
-            PredictionLog(Path(options.log_dir), sample=options.log_sample, flush_seconds=options.log_flush_seconds)
-            if options.log_dir and options.log_sample > 0
-            else None
-        )
+        self.log: PredictionLog | None = None
+        if options.log_db:  # kept even at sample 0: feedback labels go to the same database
+            self.log = PredictionLog(database=options.log_db, sample=options.log_sample,
+                                     flush_seconds=options.log_flush_seconds)  # fmt: skip
+        elif options.log_dir and options.log_sample > 0:
+            self.log = PredictionLog(Path(options.log_dir), sample=options.log_sample,
+                                     flush_seconds=options.log_flush_seconds)  # fmt: skip
         self.options = options
         self.metrics = Metrics()
+        self.shared_metrics = (
+            SharedMetrics(Path(options.metrics_dir), self.metrics, interval=options.metrics_seconds)
+            if options.metrics_dir
+            else None
+        )
         self.server_version = server_version
+        self.counts_traffic = options.follows_deployments  # per-version counters exist for the watcher only
         self._batchers: dict[tuple[str, str], MicroBatcher] = {}
         self.traffic = Traffic(
             [name for name in repository.names() if repository.canary(name)],
@@ -187,12 +132,14 @@ class InferenceServer:
             response = _error(exc)
             outputs = error_body(exc)
         elapsed = time.perf_counter() - started
-        response.headers["x-request-id"] = request.state.request_id
+        # appended to the raw list: none of these headers is set before, and MutableHeaders would rescan it
+        headers = response.raw_headers
+        headers.append((b"x-request-id", request.state.request_id.encode("latin-1")))
         if model_label:  # errors too: a client (and a test) can tell which version failed it
-            response.headers["x-model-version"] = version_label
-            response.headers["x-modelyard-route"] = route
+            headers.append((b"x-model-version", version_label.encode("latin-1")))
+            headers.append((b"x-modelyard-route", route.encode("latin-1")))
         self.metrics.observe(model_label, version_label, protocol, response.status_code, elapsed)
-        if model_label:
+        if model_label and self.counts_traffic:
             self.traffic.count(model_label, version_label, response.status_code, elapsed, outputs)
         if self.log is not None and model_label:
             self.log.record(request.state.request_id, model_label, version_label, route, protocol,
@@ -212,7 +159,8 @@ class InferenceServer:
             status, outputs = status_for(exc), error_body(exc)
         elapsed = time.perf_counter() - started
         self.metrics.observe(canary.name, canary.version, f"{protocol}-shadow", status, elapsed)
-        self.traffic.count(canary.name, canary.version, status, elapsed, outputs)
+        if self.counts_traffic:
+            self.traffic.count(canary.name, canary.version, status, elapsed, outputs)
         if self.log is not None:
             self.log.record(
                 request_id, canary.name, canary.version, "shadow", protocol, status, elapsed, records, outputs
@@ -240,8 +188,7 @@ class InferenceServer:
         async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
             model, body = arg
             package = model.require_ready()
-            fields = [f["name"] for f in package.signature["inputs"]]
-            records = dialects.v2_records(body, fields)
+            records = dialects.v2_records(body, model.input_names)
             can_proba = package.task == "classification" and hasattr(package.estimator, "predict_proba")
             wanted = dialects.v2_requested_outputs(body, package.label, can_proba)
             predictions, probabilities = await self._predict(
@@ -306,8 +253,8 @@ class InferenceServer:
     async def tf_predict(self, request: Request) -> Response:
         async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
             model, body = arg
-            fields = [f["name"] for f in model.require_ready().signature["inputs"]]
-            records = dialects.tf_records(body, fields)
+            model.require_ready()
+            records = dialects.tf_records(body, model.input_names)
             predictions, _ = await self._predict(model, records, proba=False)
             return _json({"predictions": predictions}), records, predictions
 
@@ -320,7 +267,7 @@ class InferenceServer:
             if isinstance(body, dialects.CsvBody):
                 records = dialects.csv_records(body, inputs)
             else:
-                records = dialects.mlflow_records(body, [f["name"] for f in inputs])
+                records = dialects.mlflow_records(body, model.input_names)
             predictions, _ = await self._predict(model, records, proba=False)
             return _json({"predictions": predictions}), records, predictions
 
@@ -332,9 +279,13 @@ class InferenceServer:
 
         try:
             name = self.repository.get(request.path_params["name"]).name
-            folder = feedback_folder(self.options.feedback_dir, self.options.log_dir)
-            pairs = parse_feedback(await read_json(request, self.options))
-            await run_in_threadpool(write_feedback, folder, name, pairs)
+            if self.log is not None and self.log.folder is None:  # the log is a database: labels go there too
+                pairs = parse_feedback(await read_json(request, self.options))
+                await run_in_threadpool(self.log.database.insert_feedback, name, pairs)
+            else:
+                folder = feedback_folder(self.options.feedback_dir, self.options.log_dir)
+                pairs = parse_feedback(await read_json(request, self.options))
+                await run_in_threadpool(write_feedback, folder, name, pairs)
         except Exception as exc:
             return _error(exc)
         return _json({"model": name, "accepted": len(pairs)})
@@ -346,7 +297,10 @@ class InferenceServer:
     # -- operations ----------------------------------------------------------------------------------------
 
     async def prometheus(self, request: Request) -> Response:
-        return Response(self.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+        """This worker's figures, plus every other worker's latest snapshot when there are several."""
+        shared = self.shared_metrics
+        text = self.metrics.render() if shared is None else await run_in_threadpool(shared.render)
+        return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def openapi(self, request: Request) -> Response:
         models = {}
@@ -371,7 +325,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _watcher(server: InferenceServer) -> Any:
     options = server.options
-    if not (options.deployments_dir and options.db_url and options.store_url):
+    if not options.follows_deployments:
         return None
     from modelyard.serve.deployment import DeploymentStore
     from modelyard.serve.watcher import DeploymentWatcher
@@ -397,6 +351,8 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
         threading.Thread(target=repository.load_all, name="modelyard-load", daemon=True).start()
         if server.log is not None:
             server.log.start()
+        if server.shared_metrics is not None:
+            server.shared_metrics.start()
         if watcher is not None:
             watcher.start()
         try:
@@ -404,10 +360,17 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
         finally:
             if watcher is not None:
                 watcher.close()
+            if server.shared_metrics is not None:
+                server.shared_metrics.close()  # the worker's final figures stay counted after it stopped
             if server.log is not None:
                 server.log.close()  # the last rows reach disk on a clean shutdown
 
-    routes = [
+    routes = [  # prediction routes first: Starlette tries routes in order, one regex each, on every request
+        Route("/invocations", server.invocations, methods=["POST"]),
+        Route("/v2/models/{name}/infer", server.v2_infer, methods=["POST"]),
+        Route("/v2/models/{name}/versions/{version}/infer", server.v2_infer, methods=["POST"]),
+        Route("/v1/models/{name}:predict", server.tf_predict, methods=["POST"]),
+        Route("/v1/models/{name}/versions/{version}:predict", server.tf_predict, methods=["POST"]),
         Route("/v2/health/live", server.live),
         Route("/v2/health/ready", server.ready),
         Route("/v2", server.server_metadata),
@@ -415,12 +378,7 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
         Route("/v2/models/{name}/versions/{version}", server.v2_model_metadata),
         Route("/v2/models/{name}/ready", server.v2_model_ready),
         Route("/v2/models/{name}/versions/{version}/ready", server.v2_model_ready),
-        Route("/v2/models/{name}/infer", server.v2_infer, methods=["POST"]),
-        Route("/v2/models/{name}/versions/{version}/infer", server.v2_infer, methods=["POST"]),
-        Route("/v1/models/{name}:predict", server.tf_predict, methods=["POST"]),
-        Route("/v1/models/{name}/versions/{version}:predict", server.tf_predict, methods=["POST"]),
         Route("/v1/models/{name}/feedback", server.feedback, methods=["POST"]),
-        Route("/invocations", server.invocations, methods=["POST"]),
         Route("/ping", server.ping),
         Route("/health", server.ping),
         Route("/metrics", server.prometheus),

@@ -12,6 +12,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from modelyard.errors import ValidationFailed, did_you_mean
@@ -298,7 +299,7 @@ def mlflow_records(body: Any, fields: list[str]) -> list[dict[str, Any]]:
         if not isinstance(value, Mapping) or not isinstance(value.get("data"), list):
             raise BadRequest('"dataframe_split" needs "columns" and "data" (a list of rows)')
         columns = value.get("columns", fields)
-        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        if not isinstance(columns, list) or not all(map(isinstance, columns, repeat(str))):  # no generator frames
             raise BadRequest('"dataframe_split.columns" must be a list of column names')
         return _rows_from_lists(value["data"], columns, "dataframe_split.data")
     if key == "dataframe_records":

@@ -82,29 +82,49 @@ def write_feedback(folder: Path, model: str, pairs: list[tuple[str, Any]]) -> Pa
     return target / name
 
 
-def read_with_feedback(predictions: Path, feedback: Path, model: str | None = None) -> Any:
+def is_database_url(location: str | Path) -> bool:
+    """A log location given as a SQLAlchemy URL (``sqlite:///log.db``, ``postgresql+psycopg://...``)."""
+    return isinstance(location, str) and "://" in location
+
+
+def read_with_feedback(predictions: str | Path, feedback: str | Path | None = None, model: str | None = None) -> Any:
     """The prediction log (of one model, or all) as a PyArrow table with ``label`` (JSON text, the latest
-    posted) and ``label_time`` columns, null where no label came yet."""
+    posted) and ``label_time`` columns, null where no label came yet; oldest prediction first.
+
+    ``predictions`` is the log folder (then ``feedback`` is the labels folder, by default ``feedback`` beside
+    it) or the database URL given to ``yard serve --log-db`` (the labels are in the same database). Either
+    way the table has the schema ``predlog.log_schema(with_labels=True)``, also when it is empty."""
+    if is_database_url(predictions):
+        from modelyard.serve.predlog_sql import read_with_feedback_db
+
+        return read_with_feedback_db(str(predictions), model)
     import duckdb
 
+    from modelyard.serve.predlog import log_schema
+
+    schema = log_schema(with_labels=True)
+    feedback = Path(feedback) if feedback is not None else Path(predictions).parent / "feedback"
     part = f"model={model}" if model else "model=*"
     logged = sorted(Path(predictions).glob(f"{part}/**/*.parquet"))
     labels = sorted(Path(feedback).glob(f"{part}/**/*.parquet"))
+    if not logged:
+        return schema.empty_table()
     con = duckdb.connect()
     try:
-        if not logged:
-            return con.execute("SELECT NULL::VARCHAR AS request_id WHERE false").to_arrow_table()
-        query = "SELECT * FROM read_parquet(?, hive_partitioning = false)"
+        con.execute("SET TimeZone = 'UTC'")  # timestamps come back as UTC whatever the machine's zone
+        query = "SELECT * FROM read_parquet($logged, hive_partitioning = false)"
+        params: dict[str, Any] = {"logged": [str(f) for f in logged]}
         if labels:
             query = f"""
                 WITH latest AS (
                     SELECT request_id, model, arg_max(label, time) AS label, max(time) AS label_time
-                    FROM read_parquet(?, hive_partitioning = false) GROUP BY request_id, model)
+                    FROM read_parquet($labels, hive_partitioning = false) GROUP BY request_id, model)
                 SELECT p.*, latest.label, latest.label_time
                 FROM ({query}) AS p LEFT JOIN latest USING (request_id, model)
                 ORDER BY p.time"""
-            return con.execute(query, [[str(f) for f in labels], [str(f) for f in logged]]).to_arrow_table()
-        query = f"SELECT *, NULL::VARCHAR AS label, NULL::TIMESTAMPTZ AS label_time FROM ({query}) ORDER BY time"
-        return con.execute(query, [[str(f) for f in logged]]).to_arrow_table()
+            params["labels"] = [str(f) for f in labels]
+        else:
+            query = f"SELECT *, NULL::VARCHAR AS label, NULL::TIMESTAMPTZ AS label_time FROM ({query}) ORDER BY time"
+        return con.sql(query, params=params).to_arrow_table().select(schema.names).cast(schema)
     finally:
         con.close()

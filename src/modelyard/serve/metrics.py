@@ -1,13 +1,15 @@
 """Request counters and a latency histogram by model and version, rendered in Prometheus' text format.
 
 Why hand-written instead of prometheus_client: three metric families do not justify a dependency, and the
-hot path only adds to dicts (no locks: one event loop per worker process). Each worker process counts its own
-requests; with ``--workers N`` a scrape sees the worker that answered it (see docs/serving.md).
+hot path only adds to dicts (no locks: one event loop per worker process). With ``--workers N`` each worker
+counts its own requests and a scrape adds the other workers' latest snapshots (``serve.shared_metrics``), so
+the answer is the sum over the whole server; ``snapshot`` and ``add`` are the two halves of that exchange.
 """
 
 from __future__ import annotations
 
 import bisect
+from typing import Any
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -24,8 +26,10 @@ class Metrics:
         self.requests: dict[tuple[str, str, str, str], int] = {}
         self.errors: dict[tuple[str, str, str, str], int] = {}
         self.latency: dict[tuple[str, str], list[float]] = {}  # bucket counts, then sum, then count
+        self.observed = 0  # how many observations so far: a snapshot writer skips a worker that saw nothing new
 
     def observe(self, model: str, version: str, protocol: str, code: int, seconds: float) -> None:
+        self.observed += 1
         key = (model, version, protocol, str(code))
         self.requests[key] = self.requests.get(key, 0) + 1
         if code >= 400:
@@ -39,6 +43,38 @@ class Metrics:
             series[index] += 1
         series[-2] += seconds
         series[-1] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The figures as JSON-ready lists. Safe to call from another thread than the one observing: each
+        dict and list is copied in one step under the GIL, so a snapshot may trail a request, never tear one
+        number."""
+        requests, errors, latency = self.requests.copy(), self.errors.copy(), self.latency.copy()
+        return {
+            "requests": [[*key, count] for key, count in requests.items()],
+            "errors": [[*key, count] for key, count in errors.items()],
+            "latency": [[*key, list(series)] for key, series in latency.items()],
+        }
+
+    def add(self, snapshot: dict[str, Any]) -> None:
+        """Add another worker's ``snapshot`` to these figures: counters and histogram buckets add up."""
+        for family, target in (("requests", self.requests), ("errors", self.errors)):
+            for *key, count in snapshot.get(family, []):
+                target[tuple(key)] = target.get(tuple(key), 0) + int(count)  # type: ignore[index]
+        for model, version, series in snapshot.get("latency", []):
+            mine = self.latency.get((model, version))
+            if mine is None:
+                mine = self.latency[(model, version)] = [0.0] * (len(BUCKETS) + 2)
+            if len(series) == len(mine):  # a worker of another release with other buckets cannot be added
+                for i, value in enumerate(series):
+                    mine[i] += value
+
+    @classmethod
+    def total(cls, *snapshots: dict[str, Any]) -> Metrics:
+        """New figures that are the sum of ``snapshots``."""
+        summed = cls()
+        for snapshot in snapshots:
+            summed.add(snapshot)
+        return summed
 
     def render(self) -> str:
         lines = [

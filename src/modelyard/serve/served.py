@@ -136,6 +136,7 @@ class ServedModel:
         self.package: Any = None
         self.ready = False
         self.problem: str | None = None
+        self._input_names: tuple[Any, list[str]] | None = None
 
     def load_and_warm(self) -> None:
         """Load the package and predict once; on failure the model stays not ready and says why."""
@@ -159,6 +160,14 @@ class ServedModel:
         moved = ServedModel(replace(self.source, route=route))
         moved.package, moved.ready, moved.problem = self.package, self.ready, self.problem
         return moved
+
+    @property
+    def input_names(self) -> list[str]:
+        """The signature's input names in order, computed once per loaded version (asked on every request)."""
+        names = self._input_names
+        if names is None or names[0] is not self.package:
+            names = self._input_names = (self.package, [f["name"] for f in self.package.signature["inputs"]])
+        return names[1]
 
     def require_ready(self) -> Any:
         if not self.ready:
