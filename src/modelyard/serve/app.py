@@ -195,12 +195,15 @@ class InferenceServer:
                 model, records, proba=dialects.PROBABILITIES in wanted, pred=package.label in wanted
             )
             kind = (package.signature.get("outputs") or [{"type": "string"}])[0]["type"]
+            answer_id = request.state.request_id
             if isinstance(body.get("id"), str) and body["id"]:
-                request.state.request_id = body["id"]  # the protocol's own id wins: the client knows it
+                answer_id = body["id"]  # the protocol's own id is echoed: the client knows it
+                if _header_safe(answer_id):  # and names the request in the header, the log and feedback
+                    request.state.request_id = answer_id
             answer_body = dialects.v2_response(
                 model=model.name,
                 version=model.version,
-                request_id=request.state.request_id,
+                request_id=answer_id,
                 label=package.label,
                 kind=kind,
                 predictions=predictions,
@@ -387,3 +390,8 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.server = server
     return app
+
+
+def _header_safe(text: str) -> bool:
+    """Whether a client's id can travel in an HTTP header (printable ASCII, not too long)."""
+    return len(text) <= 256 and text.isascii() and text.isprintable()

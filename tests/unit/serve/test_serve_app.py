@@ -318,3 +318,12 @@ def test_shadow_mirrors_requests_to_the_challenger_logs_them_and_never_answers_w
     assert by_route["primary"] == by_route["shadow"] == sorted(a.headers["x-request-id"] for a in answers)
     shadow = next(r for r in rows if r["route"] == "shadow")
     assert shadow["version"] == "1.1.0" and json.loads(shadow["outputs"]) == answers[0].json()["predictions"]
+
+
+def test_a_v2_id_that_cannot_be_a_header_is_echoed_in_the_body_and_never_a_500(client) -> None:
+    inputs = [{"name": "island", "shape": [1], "datatype": "BYTES", "data": ["Torgersen"]}]
+    for odd in ("ключ-1", "line\nbreak", "x" * 1000):
+        answer = client.post("/v2/models/penguins/infer", json={"id": odd, "inputs": inputs})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["id"] == odd
+        assert answer.headers["x-request-id"] != odd and answer.headers["x-request-id"]
