@@ -62,6 +62,7 @@ def monitor(
     reference: str | None = typer.Option(None, "--reference", help="training | a version (1.2.0) | a data file."),
     webhook: str | None = typer.Option(None, "--webhook", help="POST each alert as JSON to this URL."),
     alert_log: str | None = typer.Option(None, "--alert-log", help="JSON-lines alert file."),
+    log_db: str | None = typer.Option(None, "--log-db", help="Read the log from this database (yard serve --log-db)."),
     pipeline: str = typer.Option("pipeline.yaml", "--pipeline", "-p", help="Where the monitor: section is."),
     json_out: bool = typer.Option(False, "--json", help="Print what was judged as JSON."),
 ) -> None:
@@ -73,7 +74,7 @@ def monitor(
     from modelyard.monitor.service import run_monitor
 
     settings = settings_of(ctx)
-    overrides = {"window": window, "reference": reference, "log": alert_log, "webhook": webhook}
+    overrides = {"window": window, "reference": reference, "log": alert_log, "webhook": webhook, "log_db": log_db}
     config = _settings_for(_definition(settings, pipeline, required=False), name, overrides)
     echo = None if json_out else (lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True))
     outcome = run_monitor(settings, config, echo=echo, progress=None if json_out else echo)

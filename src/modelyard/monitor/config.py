@@ -6,6 +6,7 @@ Example (every key optional except ``model``)::
       model: penguins
       window: 1h                  # or a number of rows: 10000
       reference: training         # training | a version (1.2.0) | a data file
+      log_db: null                # the database URL when the server logs there (yard serve --log-db)
       alerts:
         log: .modelyard/monitor/alerts.log    # JSON lines; the default
         webhook: https://hooks.example.com/modelyard
@@ -93,6 +94,7 @@ class MonitorSettings(BaseModel):
     model: str
     window: str | int = "1h"
     reference: str = "training"
+    log_db: str | None = Field(default=None, description="the database of a server run with --log-db")
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     retrain: RetrainSettings | None = Field(default_factory=RetrainSettings)
     canary: CanarySettings = Field(default_factory=CanarySettings)
@@ -106,6 +108,12 @@ class MonitorSettings(BaseModel):
     @property
     def window_spec(self) -> WindowSpec:
         return WindowSpec.parse(self.window)
+
+    def log_source(self, home: Any) -> Any:
+        """Where the prediction log is: the database named by ``log_db``, else the project's log folder."""
+        from pathlib import Path
+
+        return self.log_db or Path(home) / "predictions"
 
 
 def monitor_settings(definition: Any) -> MonitorSettings | None:

@@ -124,7 +124,7 @@ def _files(folder: Path, model: str, since: dt.datetime | None = None) -> list[s
 
 def decode_log(
     con: Any,
-    predictions: Path,
+    predictions: Path | str,
     feedback: Path,
     model: str,
     signature: dict[str, Any],
@@ -135,33 +135,24 @@ def decode_log(
 ) -> int:
     """Create the DuckDB table ``traffic`` (one row per record, time-ordered); returns its row count.
 
-    With ``after``, only traffic logged after that instant (at or after it when ``inclusive``): a monitor
-    that has judged the log up to some point reads only the hour partitions since, so a tick costs what is
-    new, not the whole history."""
+    ``predictions`` is the log folder, or the database URL of a server started with ``--log-db`` (then the
+    labels come from the same database). With ``after``, only traffic logged after that instant (at or after
+    it when ``inclusive``): a monitor that has judged the log up to some point reads only the hour
+    partitions since, so a tick costs what is new, not the whole history."""
     inputs = signature.get("inputs", [])
     if not inputs:
         raise UsageError(f"model '{model}' has no input signature: nothing to monitor")
-    output_type = next((o.get("type") for o in signature.get("outputs", [])), "string")
-    logged = _files(predictions, model, after)
-    if not logged:
+    if not _register_log(con, predictions, feedback, model, after):
         con.execute("CREATE OR REPLACE TABLE traffic AS SELECT NULL::VARCHAR AS request_id WHERE false")
         return 0
-    labels = _files(feedback, model)
+    output_type = next((o.get("type") for o in signature.get("outputs", [])), "string")
     name = _literal(label or "")
     columns = ", ".join(f"r.{_quote(c['name'])} AS {_quote(c['name'])}" for c in inputs)
     numeric = output_type in ("int", "float")
     cast = "TRY_CAST({} AS DOUBLE)" if numeric else "{}"
-    label_value = "json_extract_string(l.label, '$')"
+    label_value = "json_extract_string(label_json, '$')"
     if numeric:
         label_value = f"TRY_CAST({label_value} AS DOUBLE)"
-    join = (
-        f"""LEFT JOIN (SELECT request_id, arg_max(label, time) AS label
-                      FROM read_parquet({_literal_list(labels)}, hive_partitioning = false) GROUP BY request_id) l
-            ON l.request_id = d.request_id AND d.n = 1"""
-        if labels
-        else ""
-    )
-    label_column = label_value if labels else ("NULL::DOUBLE" if numeric else "NULL::VARCHAR")
     since = ""
     if after is not None:
         stamp = after.astimezone(dt.UTC).isoformat()
@@ -169,24 +160,51 @@ def decode_log(
     con.execute(f"""
         CREATE OR REPLACE TABLE traffic AS
         WITH log AS (
-            SELECT request_id, time, version, route, inputs, outputs
-            FROM read_parquet({_literal_list(logged)}, hive_partitioning = false)
+            SELECT request_id, time, version, route, inputs, outputs, label_json
+            FROM raw_log
             WHERE status = 200 AND route IN ('primary', 'canary') {since}),
         decoded AS (
-            SELECT request_id, time, version, route,
+            SELECT request_id, time, version, route, label_json,
                    json_array_length(inputs) AS n,
                    unnest(from_json(inputs, {_literal("[" + _struct(inputs) + "]")})) AS r,
                    unnest(CASE WHEN json_type(outputs, '$[0]') = 'OBJECT'
                        THEN from_json(json_extract(list_filter(from_json(outputs, '["JSON"]'),
                                 lambda x: json_extract_string(x, '$.name') = {name})[1], '$.data'), '["VARCHAR"]')
                        ELSE from_json(outputs, '["VARCHAR"]') END) AS p
-            FROM log),
-        d AS (SELECT request_id, time, version, route, n, {columns}, {cast.format("p")} AS prediction FROM decoded)
-        SELECT d.* EXCLUDE (n), {label_column} AS label,
-               row_number() OVER (ORDER BY d.time, d.request_id) AS seq
-        FROM d {join}
+            FROM log)
+        SELECT request_id, time, version, route, {columns}, {cast.format("p")} AS prediction,
+               CASE WHEN n = 1 THEN {label_value} END AS label,
+               row_number() OVER (ORDER BY time, request_id) AS seq
+        FROM decoded
         ORDER BY seq""")
     return int(con.execute("SELECT count(*) FROM traffic").fetchone()[0])
+
+
+def _register_log(con: Any, predictions: Path | str, feedback: Path, model: str, after: dt.datetime | None) -> bool:
+    """The view ``raw_log``: the log's columns plus ``label_json`` (the latest label posted); False when empty."""
+    from modelyard.serve.feedback import is_database_url
+
+    if is_database_url(predictions):
+        from modelyard.serve.predlog_sql import read_with_feedback_db
+
+        table = read_with_feedback_db(str(predictions), model)
+        if not table.num_rows:
+            return False
+        con.register("log_table", table)
+        con.execute("CREATE OR REPLACE VIEW raw_log AS SELECT * EXCLUDE (label), label AS label_json FROM log_table")
+        return True
+    logged = _files(Path(predictions), model, after)
+    if not logged:
+        return False
+    labels = _files(feedback, model)
+    table = f"read_parquet({_literal_list(logged)}, hive_partitioning = false)"
+    if labels:
+        latest = f"""(SELECT request_id, arg_max(label, time) AS label_json
+                      FROM read_parquet({_literal_list(labels)}, hive_partitioning = false) GROUP BY request_id)"""
+        con.execute(f"CREATE OR REPLACE VIEW raw_log AS SELECT * FROM {table} LEFT JOIN {latest} USING (request_id)")
+    else:
+        con.execute(f"CREATE OR REPLACE VIEW raw_log AS SELECT *, NULL::VARCHAR AS label_json FROM {table}")
+    return True
 
 
 def _literal_list(paths: list[str]) -> str:

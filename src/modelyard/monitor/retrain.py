@@ -68,16 +68,15 @@ def run_retrain(
     from modelyard.models.package import load_package
     from modelyard.models.reference import read_reference
     from modelyard.monitor.logwindow import write_labelled_span
-    from modelyard.serve.feedback import feedback_folder
 
     package = load_package(package_dir)
     inputs = [c["name"] for c in package.signature.get("inputs", [])]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     span = settings.home / "spans" / name / f"span-{stamp}.parquet"
-    predictions = settings.home / "predictions"
+    predictions = config.log_source(settings.home)
     first = dt.datetime.fromisoformat(decision.span[0]["start"])
     last = dt.datetime.fromisoformat(decision.span[-1]["end"])
-    rows = write_labelled_span(predictions, feedback_folder(None, str(predictions)), name, package.signature,
+    rows = write_labelled_span(predictions, settings.home / "feedback", name, package.signature,
                                package.label, first, last, span)  # fmt: skip
     result: dict[str, Any] = {"span": str(span), "span_rows": rows}
     if rows < policy.min_labels:

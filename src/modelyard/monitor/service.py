@@ -145,7 +145,6 @@ def run_monitor(
 ) -> MonitorOutcome:
     """Judge the new complete windows of ``config.model``; record each with its lineage; send alerts."""
     from modelyard.registry.registry import Registry
-    from modelyard.serve.feedback import feedback_folder
     from modelyard.store.artifacts import ArtifactStore
     from modelyard.store.metadata.store import MetadataStore
 
@@ -166,11 +165,11 @@ def run_monitor(
         references = References(settings, registry, artifacts, name, config.reference)
         champion = registry.resolve(name, "champion")
         _, champion_package, _ = references.for_version(champion.version)
-        predictions = settings.home / "predictions"
+        predictions = config.log_source(settings.home)
         with tempfile.TemporaryDirectory(prefix="modelyard-monitor-") as tmp:
             until = state.get("judged_until")
             windows = read_windows(
-                predictions, feedback_folder(None, str(predictions)), name, champion_package.signature,
+                predictions, settings.home / "feedback", name, champion_package.signature,
                 champion_package.label, config.window_spec, Path(tmp) / "windows", now=now,
                 after=dt.datetime.fromisoformat(until) if until else None, first_index=state.get("next_index", 0),
             )  # fmt: skip

@@ -84,3 +84,28 @@ def test_a_span_is_the_labelled_rows_between_two_instants(tmp_path: Path) -> Non
         {"size": 1.5, "count": 3, "kind": "a", "species": "yes"},
         {"size": 3.0, "count": 6, "kind": "a", "species": "no"},
     ]
+
+
+def test_a_log_kept_in_a_database_decodes_like_the_parquet_log(tmp_path: Path) -> None:
+    from modelyard.serve.predlog_sql import PredictionDatabase
+
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    database = PredictionDatabase.open(url, create=True)
+    database.close()
+    log = PredictionLog(database=url)
+    log.record(
+        "one", "m", "1.0.0", "primary", "invocations", 200, 0.001, [{"size": 1.5, "count": 3, "kind": "a"}], ["yes"]
+    )
+    log.record(
+        "two", "m", "1.0.0", "shadow", "invocations", 200, 0.001, [{"size": 2.0, "count": 4, "kind": "b"}], ["no"]
+    )
+    log.flush()
+    database = PredictionDatabase.open(url, create=False)
+    database.insert_feedback("m", [("one", "no")])
+    database.close()
+
+    windows = read_windows(url, tmp_path / "unused", "m", SIGNATURE, "label", WindowSpec(rows=1), tmp_path / "w")
+
+    assert [pq.read_table(w.path).to_pylist()[0]["request_id"] for w in windows] == ["one"]
+    row = pq.read_table(windows[0].path).to_pylist()[0]
+    assert (row["size"], row["count"], row["kind"], row["prediction"], row["label"]) == (1.5, 3, "a", "yes", "no")
