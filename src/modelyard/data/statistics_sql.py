@@ -2,7 +2,16 @@
 
 Kept apart from :mod:`modelyard.data.statistics` (which runs the passes and turns rows into values)
 because this is where performance is decided: which expressions DuckDB evaluates per row and how
-many aggregates share one scan.
+many aggregates share one scan. Measured on 1,000,000 rows x 31 columns (benchmarks/data_validation.py),
+the cost of a pass is close to proportional to the number of per-row expressions and aggregate updates,
+so every builder here avoids the ones it can prove useless:
+
+- moments are taken over the raw values; only a float column whose raw minimum or maximum shows a NaN
+  or an infinity is summarised again with the finite-only guard (``guarded``);
+- string lengths, exact distinct counts and top values all come from one grouped count per column,
+  so the aggregate pass only needs an approximate distinct count to decide which columns to count;
+- histograms and value counts are ``GROUPING SETS`` instead of a ``histogram()`` map per column and an
+  ``UNPIVOT``, which were each about as expensive as a whole extra pass.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ from modelyard.data.readers import quote_identifier
 #: Buckets of the equal-width histogram of every numeric column.
 HISTOGRAM_BUCKETS = 20
 NUMERIC = ("int", "float", "timestamp")
+#: DuckDB types aggregated as they are; any other numeric type (DECIMAL, HUGEINT...) is cast to DOUBLE.
+_NATIVE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE")
 
 
 @dataclass(frozen=True)
@@ -34,38 +45,51 @@ class Column:
 
     @property
     def value(self) -> str:
-        """The column as a DOUBLE: timestamps as epoch seconds, so one numeric summary fits all."""
-        return f"epoch({self.ident})" if self.type == "timestamp" else f"CAST({self.ident} AS DOUBLE)"
+        """The column as a number: timestamps as epoch seconds, so one numeric summary fits all.
+
+        Integers and doubles are read as they are: a cast per row costs as much as an aggregate.
+        """
+        if self.type == "timestamp":
+            return f"epoch({self.ident})"
+        if self.engine_type.upper() in _NATIVE:
+            return self.ident
+        return f"CAST({self.ident} AS DOUBLE)"
+
+    @property
+    def text(self) -> str:
+        return f"CAST({self.ident} AS VARCHAR)"
 
 
-def _grid() -> str:
+def grid() -> str:
     return "[" + ", ".join(f"{p / (PERCENTILE_GRID - 1):.2f}" for p in range(PERCENTILE_GRID)) + "]"
 
 
-def projection(index: int, column: Column) -> list[str]:
+def _projection(index: int, column: Column, guarded: bool) -> list[str]:
     """What the aggregate pass reads of one column, computed once per row in an inner SELECT.
 
     Aggregating plain projected columns rather than ``agg(expr) FILTER (WHERE ...)`` matters: DuckDB
     evaluates filtered aggregates separately, which made the pass several times slower on wide tables.
-    The finite copy of a float column is NULL for NaN and infinity, so moments and percentiles skip them.
+    The finite copy of a guarded float column is NULL for NaN and infinity, so moments skip them.
     """
     if column.type in NUMERIC:
         parts = [f"{column.value} AS __v{index}"]
-        if column.type == "float":
+        if guarded:
             parts.append(f"CASE WHEN isfinite({column.value}) THEN {column.value} END AS __f{index}")
         return parts
-    if column.has_values:
-        return [f"CAST({column.ident} AS VARCHAR) AS __s{index}"]
+    if column.type == "string":
+        return [f"{column.ident} AS __s{index}"]
+    if column.type == "bool":
+        return [f"{column.ident} AS __b{index}"]
     if column.type == "list":
         return [f"len({column.ident}) AS __l{index}"]
     return [f"CASE WHEN {column.ident} IS NULL THEN NULL ELSE 1 END AS __o{index}"]
 
 
-def aggregates(index: int, column: Column) -> list[str]:
+def _aggregates(index: int, column: Column, guarded: bool, percentiles: bool) -> list[str]:
     if column.type in NUMERIC:
         v = f"__v{index}"
-        f = f"__f{index}" if column.type == "float" else v
-        nan_inf = [f"count_if(isnan({v}))", f"count_if(isinf({v}))"] if column.type == "float" else ["0", "0"]
+        f = f"__f{index}" if guarded else v
+        nan_inf = [f"count_if(isnan({v}))", f"count_if(isinf({v}))"] if guarded else ["0", "0"]
         return [
             f"count({v})",
             f"min({f})",
@@ -75,24 +99,20 @@ def aggregates(index: int, column: Column) -> list[str]:
             f"count_if({v} = 0)",
             f"count_if({v} < 0)",
             *nan_inf,
-            f"approx_quantile({f}, {_grid()})",
+            f"approx_quantile({f}, {grid()})" if percentiles else "NULL",
         ]
-    if column.has_values:
-        text = f"__s{index}"
-        return [
-            f"count({text})",
-            f"min(length({text}))",
-            f"avg(length({text}))",
-            f"max(length({text}))",
-            f"approx_count_distinct({text})",
-        ]
+    if column.type == "string":
+        return [f"count(__s{index})", f"approx_count_distinct(__s{index})"]
+    if column.type == "bool":
+        return [f"count(__b{index})", "2"]  # at most two values: always counted exactly
     if column.type == "list":
         size = f"__l{index}"
         return [f"count({size})", f"min({size})", f"avg({size})", f"max({size})", f"sum({size})"]
     return [f"count(__o{index})"]
 
 
-WIDTH = {"numeric": 9, "values": 4, "list": 4}
+#: Values per column after its count, by kind (see ``_aggregates``).
+WIDTH = {"numeric": 9, "values": 1, "list": 4}
 
 
 def kind_of(column: Column) -> str | None:
@@ -107,51 +127,110 @@ def slice_keys(slice_by: list[str]) -> list[str]:
     return [f"CAST({quote_identifier(name)} AS VARCHAR)" for name in slice_by]
 
 
-def aggregate_sql(plan: list[Column], table_sql: str, slice_by: list[str]) -> str:
+def aggregate_sql(
+    plan: list[Column],
+    table_sql: str,
+    slice_by: list[str],
+    *,
+    guarded: frozenset[str] = frozenset(),
+    percentiles: bool = False,
+) -> str:
+    """Pass 1: ``count(*)`` then, per column, its count and ``WIDTH[kind]`` values; a row per slice.
+
+    ``guarded`` names the float columns known to hold NaN or infinity (moments over finite values
+    only); ``percentiles`` adds a t-digest per numeric column (used by slices, whose sizes are not
+    known in advance; the whole table's percentiles come from a sample, see :mod:`.quantiles`).
+    """
     keys = slice_keys(slice_by)
     inner = [f"{key} AS __k{j}" for j, key in enumerate(keys)]
     outer = [f"__k{j}" for j in range(len(keys))] + ["count(*)"]
     for index, column in enumerate(plan):
-        inner += projection(index, column)
-        outer += aggregates(index, column)
+        guard = column.name in guarded and column.type == "float"
+        inner += _projection(index, column, guard)
+        outer += _aggregates(index, column, guard, percentiles)
     group = " GROUP BY ALL ORDER BY ALL" if keys else ""
     source = f"(SELECT {', '.join(inner)} FROM {table_sql})" if inner else table_sql
     return f"SELECT {', '.join(outer)} FROM {source}{group}"
 
 
-def histogram_sql(edges: dict[str, tuple[float, float]], plan: list[Column], table_sql: str, keys: list[str]) -> str:
-    parts = list(keys)
-    for column in plan:
-        if column.name not in edges:
-            continue
-        low, high = edges[column.name]
-        v = column.value
-        width = (high - low) / HISTOGRAM_BUCKETS
-        bucket = f"least(greatest(CAST(floor(({v} - {low!r}) / {width!r}) AS BIGINT), 0), {HISTOGRAM_BUCKETS - 1})"
-        # CASE rather than FILTER: the bucket expression must not see a NaN (it would fail to cast).
-        parts.append(f"histogram(CASE WHEN isfinite({v}) THEN {bucket} END)")
-    group = " GROUP BY ALL" if keys else ""
-    return f"SELECT {', '.join(parts)} FROM {table_sql}{group}"
+@dataclass(frozen=True)
+class CountSet:
+    """One grouping set of the counting pass: what is counted (``bucket``, ``value`` or ``length``) of a column."""
+
+    what: str
+    column: Column
+    #: Histogram only: the lowest finite value and the bucket width.
+    low: float = 0.0
+    width: float = 0.0
+    #: Histogram only: the column holds NaN or infinity, which must not reach the bucket expression.
+    guard: bool = False
+
+    def expression(self) -> str:
+        if self.what == "value":
+            return self.column.text
+        if self.what == "length":
+            return f"length({self.column.text})"
+        v = self.column.value
+        # floor((v - low) / width) as the histogram has always been bucketed; the maximum lands in bucket
+        # HISTOGRAM_BUCKETS and is folded into the last bucket by the caller (cheaper than least() per row).
+        # DOUBLE literals: a literal like 2000.0 is a DECIMAL in DuckDB, and decimal arithmetic per row is slow.
+        bucket = f"floor(({v} - {self.low!r}::DOUBLE) / {self.width!r}::DOUBLE)"
+        return f"CASE WHEN isfinite({v}) THEN {bucket} END" if self.guard else bucket
 
 
-def top_values_sql(columns: list[Column], table_sql: str, top_k: int, keys: list[str]) -> str:
-    slice_cols = [f"{key} AS __slice_{i}" for i, key in enumerate(keys)]
-    slice_names = [f"__slice_{i}" for i in range(len(keys))]
-    casts = ", ".join([*slice_cols, *(f"CAST({c.ident} AS VARCHAR) AS {c.ident}" for c in columns)])
-    on = ", ".join(c.ident for c in columns)
-    by = ", ".join([*slice_names, "col"])
-    # UNPIVOT drops nulls, so counts are of present values; ties are broken by value for a stable order.
-    return f"""
-        WITH long AS (UNPIVOT (SELECT {casts} FROM {table_sql}) ON {on} INTO NAME col VALUE val),
-        grouped AS (SELECT {by}, val, count(*) AS n FROM long GROUP BY {by}, val),
-        ranked AS (
-            SELECT {by}, val, n,
-                   row_number() OVER (PARTITION BY {by} ORDER BY n DESC, val) AS rank,
-                   count(*) OVER (PARTITION BY {by}) AS distinct_values
-            FROM grouped
-        )
-        SELECT {by}, val, n, distinct_values FROM ranked WHERE rank <= {int(top_k)} ORDER BY {by}, rank
+def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int) -> str:
+    """Pass 3: the histogram buckets, string lengths and value counts of ``sets`` in one ``GROUPING SETS`` scan.
+
+    Each row out is ``slice keys..., set index, numeric key, text key, count, distinct, min length,
+    total length, max length``: all the rows of bucket and length sets, and for value sets the
+    ``top_k`` most frequent values (ties broken by value, for a stable order) with the set's exact
+    distinct count and string lengths (computed over every value, not just the top). Nulls are not
+    counted: a missing value is in the column's ``missing``, a NaN in its ``nan``.
     """
+    width = len(keys)
+    k = [f"__k{j}" for j in range(width)]
+    inner = [f"{key} AS {name}" for key, name in zip(keys, k, strict=True)]
+    inner += [f"{s.expression()} AS __g{i}" for i, s in enumerate(sets)]
+    grouping = ", ".join("(" + ", ".join([*k, f"__g{i}"]) + ")" for i in range(len(sets)))
+    which = " ".join(f"WHEN grouping(__g{i}) = 0 THEN {i}" for i in range(len(sets)))
+    numbers = [f"__g{i}" for i, s in enumerate(sets) if s.what != "value"]
+    texts = [f"__g{i}" for i, s in enumerate(sets) if s.what == "value"]
+    # Outside its own set a grouping column is NULL, so coalesce picks the key of the row's set.
+    number = f"coalesce({', '.join(numbers)})" if numbers else "NULL::DOUBLE"
+    text = f"coalesce({', '.join(texts)})" if texts else "NULL::VARCHAR"
+    part = ", ".join([*k, "__set"])
+    keep = [*k, "__set", "__num", "__txt", "__n"]
+    return f"""
+        WITH counted AS (
+            SELECT {", ".join([*k, f"CASE {which} END AS __set", f"{number} AS __num", f"{text} AS __txt"])},
+                   count(*) AS __n
+            FROM (SELECT {", ".join(inner)} FROM {table_sql})
+            GROUP BY GROUPING SETS ({grouping})
+        ),
+        ranked AS (
+            SELECT {", ".join(keep)},
+                   row_number() OVER (PARTITION BY {part} ORDER BY __n DESC, __txt) AS __rank,
+                   count(*) OVER (PARTITION BY {part}) AS __distinct,
+                   min(length(__txt)) OVER (PARTITION BY {part}) AS __min_len,
+                   sum(length(__txt) * __n) OVER (PARTITION BY {part}) AS __sum_len,
+                   max(length(__txt)) OVER (PARTITION BY {part}) AS __max_len
+            FROM counted WHERE __num IS NOT NULL OR __txt IS NOT NULL
+        )
+        SELECT {", ".join(keep)}, __distinct, __min_len, __sum_len, __max_len FROM ranked
+        WHERE __txt IS NULL OR __rank <= {int(top_k)}
+        ORDER BY {part}, __rank
+    """
+
+
+def sample_sql(columns: list[Column], table_sql: str, row_number: str | None, threshold: int | None) -> str:
+    """The sampled values of numeric columns: rows whose position hashes below ``threshold`` (of 2**64).
+
+    Hashing the row's position (not its values) makes the sample the same on every run and unbiased
+    whatever the data's order; ``threshold=None`` reads every row (small data stays exact).
+    """
+    values = ", ".join(f"CAST({c.value} AS DOUBLE) AS __q{i}" for i, c in enumerate(columns))
+    where = "" if threshold is None or row_number is None else f" WHERE hash({row_number}) < {int(threshold)}::UBIGINT"
+    return f"SELECT {values} FROM {table_sql}{where}"
 
 
 def gap_sql(columns: list[Column], table_sql: str) -> str:

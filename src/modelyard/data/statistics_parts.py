@@ -1,0 +1,212 @@
+"""Turning the rows of the statistics passes into :class:`DatasetStatistics`, one group at a time.
+
+A group is the whole table or one slice. Each pass fills part of a :class:`Partial` (pass 1 the counts
+and moments, the sample the percentiles, the counting pass histograms, values and lengths); ``build``
+turns a finished one into frozen statistics. Kept apart from the module that runs the passes so that
+both stay readable: this one knows the layout of the rows, that one the order of the passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from modelyard.core.statistics import (
+    ColumnStatistics,
+    DatasetStatistics,
+    ListStats,
+    NumericStats,
+    StringStats,
+)
+from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, WIDTH, Column, CountSet, kind_of
+
+#: Above this many (approximately) distinct values a column gets an approximate count and no top
+#: values: exact counting would need memory for every value, and the top of an identifier is noise.
+EXACT_DISTINCT_LIMIT = 100_000
+
+#: Positions in a numeric column's pass-1 values (see ``statistics_sql._aggregates``).
+LOW, HIGH, PERCENTILES = 0, 1, 8
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _i(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass
+class _Lengths:
+    low: int | None = None
+    high: int | None = None
+    total: int = 0
+
+
+@dataclass
+class Partial:
+    """What the passes learn about one group (the whole table, or one slice) before it becomes statistics."""
+
+    num_rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    raw: dict[str, list[Any]] = field(default_factory=dict)
+    top: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    distinct: dict[str, int] = field(default_factory=dict)
+    lengths: dict[str, _Lengths] = field(default_factory=dict)
+    histograms: dict[str, list[int]] = field(default_factory=dict)
+    gaps: dict[str, float | None] = field(default_factory=dict)
+
+    def approx_distinct(self, name: str) -> int:
+        return int(self.raw[name][0] or 0)
+
+    def is_exact(self, name: str) -> bool:
+        """Whether this group's values of a string/bool column are few enough to list (see EXACT_DISTINCT_LIMIT)."""
+        return self.approx_distinct(name) <= EXACT_DISTINCT_LIMIT
+
+
+def read_aggregates(row: tuple[Any, ...], plan: list[Column]) -> Partial:
+    values = iter(row)
+    partial = Partial(int(next(values)))
+    for column in plan:
+        partial.counts[column.name] = int(next(values))
+        kind = kind_of(column)
+        if kind is not None:
+            partial.raw[column.name] = [next(values) for _ in range(WIDTH[kind])]
+    return partial
+
+
+def non_finite(plan: list[Column], partial: Partial) -> list[Column]:
+    """Float columns whose raw minimum or maximum is NaN or infinite (NaN sorts above every number).
+
+    Their moments were taken over every value, so they must be read again with the finite-only guard.
+    """
+    found = []
+    for column in plan:
+        if column.type == "float":
+            low, high = partial.raw[column.name][LOW], partial.raw[column.name][HIGH]
+            if low is not None and not (abs(float(low)) < float("inf") and abs(float(high)) < float("inf")):
+                found.append(column)
+    return found
+
+
+def edges_of(plan: list[Column], partial: Partial) -> dict[str, tuple[float, float]]:
+    found = {}
+    for column in plan:
+        if column.type in NUMERIC:
+            low, high = partial.raw[column.name][LOW], partial.raw[column.name][HIGH]
+            if low is not None and high is not None and high > low:
+                found[column.name] = (float(low), float(high))
+    return found
+
+
+def count_sets(
+    plan: list[Column],
+    parts: list[Partial],
+    edges: dict[str, tuple[float, float]],
+    guarded: set[str],
+) -> list[CountSet]:
+    """What the counting pass counts: buckets of every numeric column with a range, the values of every
+    string/bool column some group can list, and only the lengths of the others."""
+    sets = []
+    for column in plan:
+        if column.name in edges:
+            low, high = edges[column.name]
+            width = (high - low) / HISTOGRAM_BUCKETS
+            sets.append(CountSet("bucket", column, low, width, column.name in guarded))
+        elif column.has_values and any(p.counts[column.name] for p in parts):
+            exact = any(p.counts[column.name] and p.is_exact(column.name) for p in parts)
+            sets.append(CountSet("value" if exact else "length", column))
+    return sets
+
+
+def read_counts(row: tuple[Any, ...], sets: list[CountSet], part: Partial) -> None:
+    """One row of the counting pass (after the slice keys): a bucket, a length, or one of the top values."""
+    index, number, text, count, distinct, min_len, sum_len, max_len = row
+    counted = sets[int(index)]
+    name = counted.column.name
+    if counted.what == "bucket":
+        bucket = min(max(int(number), 0), HISTOGRAM_BUCKETS - 1)  # the maximum lands one past the last edge
+        part.histograms.setdefault(name, [0] * HISTOGRAM_BUCKETS)[bucket] += int(count)
+    elif counted.what == "length":
+        seen = part.lengths.setdefault(name, _Lengths())
+        size = int(number)
+        seen.low = size if seen.low is None else min(seen.low, size)
+        seen.high = size if seen.high is None else max(seen.high, size)
+        seen.total += size * int(count)
+    else:
+        part.lengths[name] = _Lengths(int(min_len), int(max_len), int(sum_len))
+        if part.is_exact(name):
+            part.top.setdefault(name, []).append((str(text), int(count)))
+            part.distinct[name] = int(distinct)
+
+
+def _pin(percentiles: list[Any] | None, low: Any, high: Any) -> tuple[float, ...]:
+    """The estimated percentiles with the ends replaced by the exact min and max (a sample or sketch blurs its ends)."""
+    if not percentiles or low is None:
+        return ()
+    values = [min(max(float(p), float(low)), float(high)) for p in percentiles]
+    values[0], values[-1] = float(low), float(high)
+    return tuple(values)
+
+
+def _numeric(column: Column, partial: Partial, edges: dict[str, tuple[float, float]]) -> NumericStats:
+    low, high, mean, std, zeros, negatives, nan, inf, percentiles = partial.raw[column.name]
+    hist_edges: tuple[float, ...] = ()
+    hist_counts: tuple[int, ...] = ()
+    if column.name in edges:
+        a, b = edges[column.name]
+        step = (b - a) / HISTOGRAM_BUCKETS
+        hist_edges = (*(a + step * i for i in range(HISTOGRAM_BUCKETS)), b)
+        hist_counts = tuple(partial.histograms.get(column.name) or [0] * HISTOGRAM_BUCKETS)
+    elif low is not None:
+        finite = partial.counts[column.name] - int(nan or 0) - int(inf or 0)
+        hist_edges, hist_counts = (float(low), float(high)), (finite,)
+    return NumericStats(
+        min=_f(low),
+        max=_f(high),
+        mean=_f(mean),
+        std=_f(std),
+        zeros=int(zeros or 0),
+        negatives=int(negatives or 0),
+        nan=int(nan or 0),
+        inf=int(inf or 0),
+        percentiles=_pin(percentiles, low, high),
+        histogram_edges=hist_edges,
+        histogram_counts=hist_counts,
+        max_gap=partial.gaps.get(column.name),
+    )
+
+
+def _string(column: Column, partial: Partial) -> StringStats:
+    count = partial.counts[column.name]
+    exact = column.name in partial.top or count == 0
+    seen = partial.lengths.get(column.name) or _Lengths()
+    return StringStats(
+        distinct=partial.distinct.get(column.name, 0) if exact else partial.approx_distinct(column.name),
+        distinct_is_approximate=not exact,
+        top=tuple(partial.top.get(column.name, ())),
+        min_len=seen.low,
+        mean_len=seen.total / count if count and seen.low is not None else None,
+        max_len=seen.high,
+    )
+
+
+def build(
+    plan: list[Column], partial: Partial, edges: dict[str, tuple[float, float]], source: str | None
+) -> DatasetStatistics:
+    columns = []
+    for column in plan:
+        count = partial.counts[column.name]
+        numeric = string = lists = None
+        kind = kind_of(column)
+        if kind == "numeric":
+            numeric = _numeric(column, partial, edges)
+        elif kind == "values":
+            string = _string(column, partial)
+        elif kind == "list":
+            low, mean, high, total = partial.raw[column.name]
+            lists = ListStats(_i(low), _f(mean), _i(high), int(total or 0))
+        columns.append(
+            ColumnStatistics(column.name, column.type, count, partial.num_rows - count, numeric, string, lists)
+        )
+    return DatasetStatistics(num_rows=partial.num_rows, columns=tuple(columns), source=source)

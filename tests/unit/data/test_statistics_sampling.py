@@ -1,0 +1,106 @@
+"""The cheaper passes keep their promises: exact small data, bounded percentile error, same answer every run."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from modelyard.data import statistics as statistics_module
+from modelyard.data.quantiles import SAMPLE_ROWS
+from modelyard.data.statistics import compute_statistics
+
+Writer = Callable[[str, str], Path]
+BIG = 3 * SAMPLE_ROWS
+
+
+def test_small_tables_get_exact_percentiles(write_parquet: Writer) -> None:
+    # x = i*i for i in 0..1000: the p-th percentile (linear interpolation) of 1001 values is (10p)^2.
+    numeric = compute_statistics(write_parquet("sq.parquet", "SELECT range * range AS x FROM range(1001)")).column("x")
+    expected = [float((10 * p) ** 2) for p in range(101)]
+    assert list(numeric.numeric.percentiles) == pytest.approx(expected, rel=1e-12)
+
+
+def test_large_tables_get_percentiles_within_the_stated_rank_error(write_parquet: Writer) -> None:
+    # A skewed column of BIG distinct values: the true rank of a reported value is known exactly.
+    query = f"SELECT exp(range / {BIG / 10}) AS x FROM range({BIG}) ORDER BY random()"
+    numeric = compute_statistics(write_parquet("big.parquet", query)).column("x").numeric
+    values = sorted(2.718281828459045 ** (i / (BIG / 10)) for i in range(BIG))
+    worst = max(abs(bisect.bisect_left(values, q) / BIG - p / 100) for p, q in enumerate(numeric.percentiles))
+    assert worst < 0.006  # the module's bound: below 0.0052 with 99% probability
+
+
+def test_csv_and_parquet_of_the_same_rows_get_the_same_statistics(write_parquet: Writer, tmp_path: Path) -> None:
+    query = f"SELECT range % 977 * 0.5 AS x, 'c' || (range % 7) AS c FROM range({BIG})"
+    parquet = compute_statistics(write_parquet("same.parquet", query))
+    csv_path = tmp_path / "same.csv"
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({query}) TO '{csv_path}' (HEADER)")
+    from_csv, again = compute_statistics(csv_path), compute_statistics(csv_path)
+    # Same sampled rows, so the same percentiles; moments only up to the order of parallel float sums.
+    for other in (from_csv, again):
+        x, y = parquet.column("x").numeric, other.column("x").numeric
+        assert x.percentiles == y.percentiles and x.histogram_counts == y.histogram_counts
+        assert (x.mean, x.std) == (pytest.approx(y.mean, rel=1e-12), pytest.approx(y.std, rel=1e-12))
+        assert other.column("c") == parquet.column("c")
+
+
+def test_a_large_text_file_staged_as_parquet_gives_the_same_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    lines = ["v,s"] + [f"{(i * 7919) % 100003 / 3},k{i % 11}" for i in range(BIG)]
+    path.write_text("\n".join(lines) + "\n")
+    in_memory = compute_statistics(path)
+    monkeypatch.setattr(statistics_module, "STAGE_IN_MEMORY_BYTES", 0)
+    on_disk = compute_statistics(path)
+    x, y = in_memory.column("v").numeric, on_disk.column("v").numeric
+    assert x.percentiles == y.percentiles and x.histogram_counts == y.histogram_counts
+    assert x.mean == pytest.approx(y.mean, rel=1e-12) and on_disk.column("s") == in_memory.column("s")
+
+
+def test_nan_and_infinity_found_after_the_fact_are_kept_out_of_moments_and_buckets(write_parquet: Writer) -> None:
+    query = """SELECT CASE WHEN range = 3 THEN '-inf'::DOUBLE WHEN range = 4 THEN 'nan'::DOUBLE
+               ELSE range END AS x, 'inf'::DOUBLE AS only_inf, range::DOUBLE AS clean FROM range(10)"""
+    stats = compute_statistics(write_parquet("nf.parquet", query))
+    x = stats.column("x").numeric
+    assert (x.min, x.max, x.nan, x.inf, x.negatives) == (0, 9, 1, 1, 1)
+    assert x.mean == pytest.approx((45 - 3 - 4) / 8)
+    assert sum(x.histogram_counts) == 8 and x.percentiles[50] == pytest.approx(5.5)
+    only = stats.column("only_inf").numeric
+    assert (only.inf, only.min, only.mean, only.percentiles, only.histogram_counts) == (10, None, None, (), ())
+    assert stats.column("clean").numeric.mean == 4.5
+
+
+def test_identifiers_get_lengths_but_no_top_values(write_parquet: Writer) -> None:
+    n = 150_000  # more distinct values than the exact limit
+    stats = compute_statistics(write_parquet("ids.parquet", f"SELECT 'k' || range AS id FROM range({n})"))
+    column = stats.column("id").string
+    assert column.distinct_is_approximate and column.top == ()
+    assert column.distinct == pytest.approx(n, rel=0.1)
+    total = sum(1 + len(str(i)) for i in range(n))
+    assert (column.min_len, column.max_len) == (2, 7) and column.mean_len == pytest.approx(total / n)
+
+
+def test_string_lengths_of_listed_columns_count_every_value_not_just_the_top(write_parquet: Writer) -> None:
+    query = "SELECT repeat('x', 1 + range % 60) AS s FROM range(600)"  # 60 distinct values, top_k 5
+    column = compute_statistics(write_parquet("len.parquet", query), top_k=5).column("s").string
+    assert (column.distinct, len(column.top), column.min_len, column.max_len) == (60, 5, 1, 60)
+    assert column.mean_len == pytest.approx(30.5)
+
+
+def test_slices_keep_percentiles_and_guard_nan_per_slice(write_parquet: Writer) -> None:
+    query = "SELECT range % 2 AS a, CASE WHEN range = 1 THEN 'nan'::DOUBLE ELSE range END AS v FROM range(200)"
+    stats = compute_statistics(write_parquet("sl.parquet", query), slice_by=["a"])
+    odd = stats.slices["a=1"].column("v").numeric
+    assert (odd.nan, odd.min, odd.max) == (1, 3, 199)
+    assert len(odd.percentiles) == 101 and sum(odd.histogram_counts) == 99
+
+
+def test_a_parquet_column_named_like_the_row_number_does_not_clash(write_parquet: Writer) -> None:
+    stats = compute_statistics(write_parquet("rn.parquet", "SELECT range AS file_row_number FROM range(50)"))
+    assert stats.column("file_row_number").numeric.percentiles[50] == 24.5
