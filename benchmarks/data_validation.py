@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -44,6 +43,8 @@ from typing import Any
 import datagen
 from peers import harness
 from peers.harness import PEERS_DIR, bench_env, emit_json, machine, peer_version
+from peers.memory import peak_mb as _peak_mb
+from peers.memory import rss_mb as _rss_mb
 
 TFDV_VENV = PEERS_DIR / ".venv-tfdv"
 TFDV_REQUIREMENTS = PEERS_DIR / "tfdv-requirements.txt"
@@ -74,15 +75,6 @@ def peer_python(venv: Path, requirements: Path, *, quiet: bool) -> Path:
 
 
 # -- the modelyard and DuckDB workers (this file, run again in a fresh process) -------------------------------
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _work_validate(paths: list[Path], started: float) -> dict[str, Any]:

@@ -51,6 +51,8 @@ import data_validation as dv
 import datagen
 from peers import harness
 from peers.harness import emit_json, machine, peer_version
+from peers.memory import peak_mb as _peak_mb
+from peers.memory import rss_mb as _rss_mb
 
 #: Bumped whenever the data written here changes, so that stale cached files are not measured.
 DATA_VERSION = 1
@@ -159,16 +161,6 @@ def write_log(window: Path, home: Path, batch: int) -> dict[str, Any]:
 
 
 # -- the modelyard workers (this file, run again in a fresh process) -------------------------------------------
-def _rss_mb() -> float:
-    """The resident set now (ru_maxrss only knows the peak): what the imports alone cost."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _compare(package: Path, table: Any, marks: dict[str, float]) -> dict[str, Any]:

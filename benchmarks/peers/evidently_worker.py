@@ -17,20 +17,10 @@ import json
 import resource
 import time
 from pathlib import Path
+from memory import peak_mb as _peak_mb
+from memory import rss_mb as _rss_mb
 
 _STARTED = time.perf_counter()
-
-
-def _rss_mb() -> float:
-    """The resident set now, from /proc (ru_maxrss only knows the peak)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _read(path: Path):  # -> pandas.DataFrame

@@ -25,21 +25,10 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from memory import peak_mb as _peak_mb
+from memory import rss_mb as _rss_mb
 
 _STARTED = time.perf_counter()
-
-
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
 
 
 def main() -> int:
