@@ -12,14 +12,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,6 +27,7 @@ from starlette.routing import Route
 from modelyard.errors import NotFound
 from modelyard.serve import dialects
 from modelyard.serve.batching import MicroBatcher
+from modelyard.serve.front import Answer, Call, PredictionFront, RequestIds, endpoint, headers_of
 from modelyard.serve.metrics import Metrics
 from modelyard.serve.openapi import openapi_document
 from modelyard.serve.options import ServeOptions
@@ -49,6 +48,13 @@ def _json(obj: Any, status: int = 200) -> Response:
 
 def _error(exc: BaseException) -> Response:
     return _json(error_body(exc), status_for(exc))
+
+
+def _answer(obj: Any, status: int = 200) -> Answer:
+    return Answer(status, orjson.dumps(obj))
+
+
+Answering = Callable[[ServedModel, Any, Call], Awaitable[tuple[Answer, Any, Any]]]
 
 
 class InferenceServer:
@@ -73,6 +79,7 @@ class InferenceServer:
         self.server_version = server_version
         self.counts_traffic = options.follows_deployments  # per-version counters exist for the watcher only
         self._batchers: dict[tuple[str, str], MicroBatcher] = {}
+        self.request_ids = RequestIds()
         self.traffic = Traffic(
             [name for name in repository.names() if repository.canary(name)],
             options.canary_percent,
@@ -108,42 +115,40 @@ class InferenceServer:
             )
         return batcher
 
-    async def _handle(self, request: Request, protocol: str, answer: Callable[[Any], Any]) -> Response:
+    async def _handle(self, call: Call, protocol: str, answer: Answering) -> Answer:
         """Time, count and answer one prediction request; every exception becomes its row of the error table."""
         started = time.perf_counter()
         model_label = version_label = route = ""
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        call.request_id = call.headers.get("x-request-id") or self.request_ids.next()
         records: Any = None
         outputs: Any = None
         try:
-            model = self._model(request)
+            model = self._model(call.params, call.headers)
             model_label, version_label, route = model.name, model.version, model.source.route
-            body = await read_json(request, self.options)
-            response, records, outputs = await answer((model, body))
+            body = await read_json(call.headers, call.receive, self.options)
+            response, records, outputs = await answer(model, body, call)
             if (
                 route == "primary"
                 and model.name in self.traffic.shadows
                 and self.traffic.shadows[model.name].to_canary()
             ):
-                response.background = BackgroundTask(
-                    self._shadow, model.name, request.state.request_id, protocol, records
-                )
+                name, request_id, mirrored = model.name, call.request_id, records
+                response.after = lambda: self._shadow(name, request_id, protocol, mirrored)
         except Exception as exc:
-            response = _error(exc)
+            response = Answer(status_for(exc), orjson.dumps(error_body(exc)))
             outputs = error_body(exc)
         elapsed = time.perf_counter() - started
-        # appended to the raw list: none of these headers is set before, and MutableHeaders would rescan it
-        headers = response.raw_headers
-        headers.append((b"x-request-id", request.state.request_id.encode("latin-1")))
+        headers = response.headers
+        headers.append((b"x-request-id", call.request_id.encode("latin-1")))
         if model_label:  # errors too: a client (and a test) can tell which version failed it
             headers.append((b"x-model-version", version_label.encode("latin-1")))
             headers.append((b"x-modelyard-route", route.encode("latin-1")))
-        self.metrics.observe(model_label, version_label, protocol, response.status_code, elapsed)
+        self.metrics.observe(model_label, version_label, protocol, response.status, elapsed)
         if model_label and self.counts_traffic:
-            self.traffic.count(model_label, version_label, response.status_code, elapsed, outputs)
+            self.traffic.count(model_label, version_label, response.status, elapsed, outputs)
         if self.log is not None and model_label:
-            self.log.record(request.state.request_id, model_label, version_label, route, protocol,
-                            response.status_code, elapsed, records, outputs)  # fmt: skip
+            self.log.record(call.request_id, model_label, version_label, route, protocol,
+                            response.status, elapsed, records, outputs)  # fmt: skip
         return response
 
     async def _shadow(self, name: str, request_id: str, protocol: str, records: Any) -> None:
@@ -166,8 +171,7 @@ class InferenceServer:
                 request_id, canary.name, canary.version, "shadow", protocol, status, elapsed, records, outputs
             )
 
-    def _model(self, request: Request) -> ServedModel:
-        params = request.path_params
+    def _model(self, params: dict[str, Any], headers: Any) -> ServedModel:
         model = (
             self.repository.default()
             if "name" not in params
@@ -178,15 +182,14 @@ class InferenceServer:
             return model
         canary = self.repository.canary(model.name)
         # a canary that is not ready (still warming, or failed) gets no traffic: the primary answers
-        if canary is not None and canary.ready and router.to_canary(request.headers.get(KEY_HEADER)):
+        if canary is not None and canary.ready and router.to_canary(headers.get(KEY_HEADER)):
             return canary
         return model
 
     # -- Open Inference Protocol ---------------------------------------------------------------------------
 
-    async def v2_infer(self, request: Request) -> Response:
-        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
-            model, body = arg
+    async def v2_infer(self, call: Call) -> Answer:
+        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
             package = model.require_ready()
             records = dialects.v2_records(body, model.input_names)
             can_proba = package.task == "classification" and hasattr(package.estimator, "predict_proba")
@@ -195,11 +198,11 @@ class InferenceServer:
                 model, records, proba=dialects.PROBABILITIES in wanted, pred=package.label in wanted
             )
             kind = (package.signature.get("outputs") or [{"type": "string"}])[0]["type"]
-            answer_id = request.state.request_id
+            answer_id = call.request_id
             if isinstance(body.get("id"), str) and body["id"]:
                 answer_id = body["id"]  # the protocol's own id is echoed: the client knows it
                 if _header_safe(answer_id):  # and names the request in the header, the log and feedback
-                    request.state.request_id = answer_id
+                    call.request_id = answer_id
             answer_body = dialects.v2_response(
                 model=model.name,
                 version=model.version,
@@ -209,13 +212,13 @@ class InferenceServer:
                 predictions=predictions,
                 probabilities=probabilities,
             )
-            return _json(answer_body), records, predictions if probabilities is None else answer_body["outputs"]
+            return _answer(answer_body), records, predictions if probabilities is None else answer_body["outputs"]
 
-        return await self._handle(request, "v2", answer)
+        return await self._handle(call, "v2", answer)
 
     async def v2_model_metadata(self, request: Request) -> Response:
         try:
-            model = self._model(request)
+            model = self._model(request.path_params, request.headers)
             signature = model.require_ready().signature
         except Exception as exc:
             return _error(exc)
@@ -236,7 +239,7 @@ class InferenceServer:
 
     async def v2_model_ready(self, request: Request) -> Response:
         try:
-            model = self._model(request)
+            model = self._model(request.path_params, request.headers)
         except NotFound as exc:
             return _error(exc)
         return _json({"name": model.name, "ready": model.ready}, 200 if model.ready else 503)
@@ -253,28 +256,26 @@ class InferenceServer:
 
     # -- TF-Serving and MLflow -----------------------------------------------------------------------------
 
-    async def tf_predict(self, request: Request) -> Response:
-        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
-            model, body = arg
+    async def tf_predict(self, call: Call) -> Answer:
+        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
             model.require_ready()
             records = dialects.tf_records(body, model.input_names)
             predictions, _ = await self._predict(model, records, proba=False)
-            return _json({"predictions": predictions}), records, predictions
+            return _answer({"predictions": predictions}), records, predictions
 
-        return await self._handle(request, "tfserving", answer)
+        return await self._handle(call, "tfserving", answer)
 
-    async def invocations(self, request: Request) -> Response:
-        async def answer(arg: tuple[ServedModel, Any]) -> tuple[Response, Any, Any]:
-            model, body = arg
+    async def invocations(self, call: Call) -> Answer:
+        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
             inputs = model.require_ready().signature["inputs"]
             if isinstance(body, dialects.CsvBody):
                 records = dialects.csv_records(body, inputs)
             else:
                 records = dialects.mlflow_records(body, model.input_names)
             predictions, _ = await self._predict(model, records, proba=False)
-            return _json({"predictions": predictions}), records, predictions
+            return _answer({"predictions": predictions}), records, predictions
 
-        return await self._handle(request, "mlflow", answer)
+        return await self._handle(call, "mlflow", answer)
 
     async def feedback(self, request: Request) -> Response:
         """Ground-truth labels for earlier predictions, by request id; stored before the answer."""
@@ -283,11 +284,13 @@ class InferenceServer:
         try:
             name = self.repository.get(request.path_params["name"]).name
             if self.log is not None and self.log.folder is None:  # the log is a database: labels go there too
-                pairs = parse_feedback(await read_json(request, self.options))
+                pairs = parse_feedback(await read_json(headers_of(request.scope["headers"]), request.receive,
+                                                       self.options))  # fmt: skip
                 await run_in_threadpool(self.log.database.insert_feedback, name, pairs)
             else:
                 folder = feedback_folder(self.options.feedback_dir, self.options.log_dir)
-                pairs = parse_feedback(await read_json(request, self.options))
+                pairs = parse_feedback(await read_json(headers_of(request.scope["headers"]), request.receive,
+                                                       self.options))  # fmt: skip
                 await run_in_threadpool(write_feedback, folder, name, pairs)
         except Exception as exc:
             return _error(exc)
@@ -337,9 +340,10 @@ def _watcher(server: InferenceServer) -> Any:
                              options.store_url, interval=options.poll_seconds)  # fmt: skip
 
 
-def build_app(repository: ModelRepository, options: ServeOptions | None = None) -> Starlette:
-    """The ASGI app. Models load and warm up in a background thread once the server starts, so that
-    ``/v2/health/live`` answers at once and ``/v2/health/ready`` turns true only when every model can serve."""
+def build_app(repository: ModelRepository, options: ServeOptions | None = None) -> PredictionFront:
+    """The ASGI app: the prediction front (serve.front) over Starlette. Models load and warm up in a
+    background thread once the server starts, so that ``/v2/health/live`` answers at once and
+    ``/v2/health/ready`` turns true only when every model can serve."""
     from importlib import metadata
 
     try:
@@ -368,12 +372,15 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
             if server.log is not None:
                 server.log.close()  # the last rows reach disk on a clean shutdown
 
-    routes = [  # prediction routes first: Starlette tries routes in order, one regex each, on every request
-        Route("/invocations", server.invocations, methods=["POST"]),
-        Route("/v2/models/{name}/infer", server.v2_infer, methods=["POST"]),
-        Route("/v2/models/{name}/versions/{version}/infer", server.v2_infer, methods=["POST"]),
-        Route("/v1/models/{name}:predict", server.tf_predict, methods=["POST"]),
-        Route("/v1/models/{name}/versions/{version}:predict", server.tf_predict, methods=["POST"]),
+    predictions: list[tuple[str, Any]] = [  # POSTs here take the front's short way (serve.front)
+        ("/invocations", server.invocations),
+        ("/v2/models/{name}/infer", server.v2_infer),
+        ("/v2/models/{name}/versions/{version}/infer", server.v2_infer),
+        ("/v1/models/{name}:predict", server.tf_predict),
+        ("/v1/models/{name}/versions/{version}:predict", server.tf_predict),
+    ]
+    routes = [
+        *(Route(path, endpoint(handler), methods=["POST"]) for path, handler in predictions),
         Route("/v2/health/live", server.live),
         Route("/v2/health/ready", server.ready),
         Route("/v2", server.server_metadata),
@@ -389,7 +396,7 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error})
     app.state.server = server
-    return app
+    return PredictionFront(app, predictions)
 
 
 def _header_safe(text: str) -> bool:

@@ -7,25 +7,27 @@ declared length is too large, 408 for a stalled body), and it is the same for ev
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from starlette.requests import Request
 
 from modelyard.serve import dialects
+from modelyard.serve.front import Receive
 from modelyard.serve.options import ServeOptions
 from modelyard.serve.status import BadRequest, PayloadTooLarge, RequestTimeout
 
 
-async def read_json(request: Request, options: ServeOptions) -> Any:
+async def read_json(headers: Mapping[str, str], receive: Receive, options: ServeOptions) -> Any:
     """The parsed JSON body; PayloadTooLarge past the cap (checked before reading when the client declares
-    its length), RequestTimeout when the body does not arrive within the read timeout, BadRequest if not JSON."""
-    if "inference-header-content-length" in request.headers:
+    its length), RequestTimeout when the body does not arrive within the read timeout, BadRequest if not JSON
+    or when the client hangs up before its body is complete."""
+    if "inference-header-content-length" in headers:
         raise BadRequest(
             "the binary tensor data extension is not supported; this server reads tensors as JSON",
             hint="send data in the JSON body (tritonclient: set_data_from_numpy(..., binary_data=False))",
         )
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > options.max_body_bytes:
         raise PayloadTooLarge(
             f"the body has {declared} bytes; this server accepts at most {options.max_body_bytes}",
@@ -35,21 +37,27 @@ async def read_json(request: Request, options: ServeOptions) -> Any:
     size = 0
     try:
         async with asyncio.timeout(options.read_timeout):
-            async for chunk in request.stream():
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":  # http.disconnect: nobody is left to answer
+                    raise BadRequest("the client closed the connection before its body was complete")
+                chunk = message.get("body", b"")
+                more = message.get("more_body", False)
                 size += len(chunk)
                 if size > options.max_body_bytes:
                     raise PayloadTooLarge(
                         f"the body is larger than {options.max_body_bytes} bytes",
                         hint="send fewer rows per request, or raise --max-body-bytes",
                     )
-                if chunk:  # Starlette ends the stream with an empty chunk
+                if chunk:
                     chunks.append(chunk)
     except TimeoutError:
         raise RequestTimeout(f"the request body did not arrive within {options.read_timeout:g} s") from None
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)  # one chunk: no copy
     if not body or body.isspace():  # the same test as "nothing after strip()", without copying the body
         raise BadRequest("the request body is empty; send a JSON object")
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv":
+    if headers.get("content-type", "").split(";")[0].strip().lower() == "text/csv":
         try:
             return dialects.CsvBody(body.decode("utf-8-sig"))
         except UnicodeDecodeError as exc:
