@@ -138,6 +138,8 @@ def serve(
             port=port,
             workers=workers,
             access_log=access_log,
+            proxy_headers=False,  # nothing here reads the client address: no X-Forwarded-* rewriting per request
+            server_header=False,
             log_level="warning",
             timeout_graceful_shutdown=5,
         )

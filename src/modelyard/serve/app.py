@@ -32,7 +32,7 @@ from modelyard.serve.metrics import Metrics
 from modelyard.serve.openapi import openapi_document
 from modelyard.serve.options import ServeOptions
 from modelyard.serve.predlog import PredictionLog
-from modelyard.serve.request_body import read_json
+from modelyard.serve.request_body import BodyDeadlines, read_json
 from modelyard.serve.routing import KEY_HEADER
 from modelyard.serve.served import ModelRepository, ServedModel
 from modelyard.serve.shared_metrics import SharedMetrics
@@ -80,6 +80,7 @@ class InferenceServer:
         self.counts_traffic = options.follows_deployments  # per-version counters exist for the watcher only
         self._batchers: dict[tuple[str, str], MicroBatcher] = {}
         self.request_ids = RequestIds()
+        self.deadlines = BodyDeadlines(options.read_timeout)
         self.traffic = Traffic(
             [name for name in repository.names() if repository.canary(name)],
             options.canary_percent,
@@ -112,6 +113,7 @@ class InferenceServer:
                 max_rows=self.options.max_batch_rows,
                 max_wait=self.options.max_wait_ms / 1000,
                 queue_timeout=self.options.queue_timeout,
+                on_batch=lambda requests: self.metrics.batched(key[0], key[1], requests),
             )
         return batcher
 
@@ -125,7 +127,7 @@ class InferenceServer:
         try:
             model = self._model(call.params, call.headers)
             model_label, version_label, route = model.name, model.version, model.source.route
-            body = await read_json(call.headers, call.receive, self.options)
+            body = await read_json(call.headers, call.receive, self.options, self.deadlines)
             response, records, outputs = await answer(model, body, call)
             if (
                 route == "primary"
@@ -284,17 +286,18 @@ class InferenceServer:
         try:
             name = self.repository.get(request.path_params["name"]).name
             if self.log is not None and self.log.folder is None:  # the log is a database: labels go there too
-                pairs = parse_feedback(await read_json(headers_of(request.scope["headers"]), request.receive,
-                                                       self.options))  # fmt: skip
+                pairs = parse_feedback(await self._body(request))
                 await run_in_threadpool(self.log.database.insert_feedback, name, pairs)
             else:
                 folder = feedback_folder(self.options.feedback_dir, self.options.log_dir)
-                pairs = parse_feedback(await read_json(headers_of(request.scope["headers"]), request.receive,
-                                                       self.options))  # fmt: skip
+                pairs = parse_feedback(await self._body(request))
                 await run_in_threadpool(write_feedback, folder, name, pairs)
         except Exception as exc:
             return _error(exc)
         return _json({"model": name, "accepted": len(pairs)})
+
+    async def _body(self, request: Request) -> Any:
+        return await read_json(headers_of(request.scope["headers"]), request.receive, self.options, self.deadlines)
 
     async def ping(self, request: Request) -> Response:
         ready = self.repository.ready()

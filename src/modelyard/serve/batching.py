@@ -27,14 +27,23 @@ Predict = Callable[[list[dict[str, Any]]], list[Any]]
 class MicroBatcher:
     """Batches ``predict`` calls of one model version on the running event loop."""
 
-    def __init__(self, predict: Predict, *, max_rows: int = 64, max_wait: float = 0.0, queue_timeout: float = 5.0):
+    def __init__(
+        self,
+        predict: Predict,
+        *,
+        max_rows: int = 64,
+        max_wait: float = 0.0,
+        queue_timeout: float = 5.0,
+        on_batch: Callable[[int], None] | None = None,
+    ):
         self._predict = predict
+        self._on_batch = on_batch  # told the size of every model call: the server's batch metrics
         self.max_rows = max_rows
         self.max_wait = max_wait
         self.queue_timeout = queue_timeout
         self._queue: deque[tuple[list[dict[str, Any]], asyncio.Future[list[Any]], float]] = deque()
         self._worker: asyncio.Task[None] | None = None
-        self.batches = 0  # how many predict calls served how many requests: visible in tests and /metrics
+        self.batches = 0  # how many predict calls served how many requests (/metrics: via on_batch)
         self.requests = 0
 
     async def predict(self, records: list[dict[str, Any]]) -> list[Any]:
@@ -77,6 +86,8 @@ class MicroBatcher:
             return
         self.batches += 1
         self.requests += len(batch)
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
         if len(batch) > 1:
             try:
                 predictions = self._predict([record for records, _ in batch for record in records])

@@ -26,6 +26,7 @@ class Metrics:
         self.requests: dict[tuple[str, str, str, str], int] = {}
         self.errors: dict[tuple[str, str, str, str], int] = {}
         self.latency: dict[tuple[str, str], list[float]] = {}  # bucket counts, then sum, then count
+        self.batches: dict[tuple[str, str], list[int]] = {}  # model calls, and the requests they answered
         self.observed = 0  # how many observations so far: a snapshot writer skips a worker that saw nothing new
 
     def observe(self, model: str, version: str, protocol: str, code: int, seconds: float) -> None:
@@ -44,15 +45,26 @@ class Metrics:
         series[-2] += seconds
         series[-1] += 1
 
+    def batched(self, model: str, version: str, requests: int) -> None:
+        """One micro-batched model call that answered ``requests`` requests: requests / calls is the mean
+        batch size, the figure that says whether batching pays under the current load."""
+        series = self.batches.get((model, version))
+        if series is None:
+            series = self.batches[(model, version)] = [0, 0]
+        series[0] += 1
+        series[1] += requests
+
     def snapshot(self) -> dict[str, Any]:
         """The figures as JSON-ready lists. Safe to call from another thread than the one observing: each
         dict and list is copied in one step under the GIL, so a snapshot may trail a request, never tear one
         number."""
         requests, errors, latency = self.requests.copy(), self.errors.copy(), self.latency.copy()
+        batches = self.batches.copy()
         return {
             "requests": [[*key, count] for key, count in requests.items()],
             "errors": [[*key, count] for key, count in errors.items()],
             "latency": [[*key, list(series)] for key, series in latency.items()],
+            "batches": [[*key, list(series)] for key, series in batches.items()],
         }
 
     def add(self, snapshot: dict[str, Any]) -> None:
@@ -67,6 +79,10 @@ class Metrics:
             if len(series) == len(mine):  # a worker of another release with other buckets cannot be added
                 for i, value in enumerate(series):
                     mine[i] += value
+        for model, version, (calls, requests) in snapshot.get("batches", []):
+            mine_b = self.batches.setdefault((model, version), [0, 0])
+            mine_b[0] += int(calls)
+            mine_b[1] += int(requests)
 
     @classmethod
     def total(cls, *snapshots: dict[str, Any]) -> Metrics:
@@ -103,6 +119,13 @@ class Metrics:
             lines.append(f'modelyard_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(series[-1])}')
             lines.append(f"modelyard_request_duration_seconds_sum{{{labels}}} {series[-2]:.6f}")
             lines.append(f"modelyard_request_duration_seconds_count{{{labels}}} {int(series[-1])}")
+        for family, index, text in (
+            ("modelyard_batches_total", 0, "Micro-batched model calls."),
+            ("modelyard_batched_requests_total", 1, "Requests answered by micro-batched calls (/ calls = mean size)."),
+        ):
+            lines += [f"# HELP {family} {text}", f"# TYPE {family} counter"]
+            for key, pair in sorted(self.batches.items()):
+                lines.append(f"{family}{{{self._labels(('model', 'version'), key)}}} {pair[index]}")
         return "\n".join(lines) + "\n"
 
     @staticmethod

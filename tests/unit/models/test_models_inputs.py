@@ -137,3 +137,25 @@ def test_a_string_domain_on_a_number_is_refused_at_save(tmp_path: Path, trained,
     with pytest.raises(UsageError, match="range domain applies to int or float"):
         save_package(tmp_path / "p", estimator=estimator, transform=fitted, task="classification",
                      label="species", signature=make_signature(island={"domain": {"min": 1}}))  # fmt: skip
+
+
+def test_the_all_floats_shortcut_gives_what_the_field_by_field_check_gives() -> None:
+    """Records of finite floats take C-level checks; anything else (NaN, inf, an overflowing sum, an int,
+    a missing field) falls back to the per-field path: same clean records, same order, same offences."""
+    signature = {"inputs": [
+        {"name": "a", "type": "float", "nullable": True},
+        {"name": "s", "type": "string", "nullable": False, "domain": ["x", "y"]},
+        {"name": "b", "type": "float", "nullable": False},
+        {"name": "c", "type": "float", "nullable": True, "domain": {"min": 0.0}},
+    ]}  # fmt: skip
+    ok = {"b": 2.5, "s": "x", "a": 1.0, "c": 3.0, "label": "dropped"}
+    clean = check_records(signature, [ok, {**ok, "a": 1e308, "b": 1e308}, {**ok, "a": 2}])
+    assert [list(r) for r in clean] == [["a", "s", "b", "c"]] * 3  # the signature's order, label dropped
+    assert clean[0] == {"a": 1.0, "s": "x", "b": 2.5, "c": 3.0}
+    assert clean[1]["b"] == 1e308 and clean[2]["a"] == 2
+    with pytest.raises(ValidationFailed) as failed:
+        check_records(signature, [{**ok, "a": math.nan, "b": math.inf}, {**ok, "b": None}, {**ok, "c": -1.0}])
+    problems = failed.value.problems
+    assert any("record 0, field 'b'" in p for p in problems) and not any("field 'a'" in p for p in problems)
+    assert any("record 1, field 'b'" in p and "not nullable" in p for p in problems)
+    assert any("record 2, field 'c'" in p and "below the minimum" in p for p in problems)

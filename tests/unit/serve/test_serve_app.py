@@ -327,3 +327,13 @@ def test_a_v2_id_that_cannot_be_a_header_is_echoed_in_the_body_and_never_a_500(c
         assert answer.status_code == 200, answer.text
         assert answer.json()["id"] == odd
         assert answer.headers["x-request-id"] != odd and answer.headers["x-request-id"]
+
+
+def test_metrics_count_micro_batches_and_the_requests_they_answered(make_client, feature_rows) -> None:
+    client = make_client()
+    for row in feature_rows[:4]:
+        assert client.post("/invocations", json={"instances": [row]}).status_code == 200
+    text = client.get("/metrics").text
+    calls = int(text.split('modelyard_batches_total{model="penguins",version="1.0.0"} ')[1].split()[0])
+    answered = int(text.split('modelyard_batched_requests_total{model="penguins",version="1.0.0"} ')[1].split()[0])
+    assert answered == 4 and 1 <= calls <= 4  # one at a time here: each request its own call

@@ -73,3 +73,41 @@ def test_repeated_headers_keep_the_first_and_request_ids_are_unique() -> None:
     many = {ids.next() for _ in range(10_000)}
     assert len(many) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in many)
     assert RequestIds().next()[:16] != ids.next()[:16]
+
+
+def test_a_stalled_body_is_cut_off_near_its_deadline_and_other_cancellations_pass_through() -> None:
+    from modelyard.serve.options import ServeOptions
+    from modelyard.serve.request_body import BodyDeadlines, read_json
+    from modelyard.serve.status import RequestTimeout
+
+    options = ServeOptions(read_timeout=0.2)
+    deadlines = BodyDeadlines(options.read_timeout)
+
+    async def stalled() -> dict:
+        await asyncio.sleep(60)
+        return {}
+
+    async def whole() -> dict:
+        return {"type": "http.request", "body": b'{"a": 1}', "more_body": False}
+
+    async def scenario() -> tuple[float, Any, bool]:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RequestTimeout, match=r"within 0\.2 s"):
+            await read_json({}, stalled, options, deadlines)
+        waited = asyncio.get_running_loop().time() - started
+        parsed = await read_json({}, whole, options, deadlines)
+        reader = asyncio.create_task(read_json({}, stalled, options, deadlines))
+        await asyncio.sleep(0.01)
+        reader.cancel()  # a shutdown, not a deadline: stays a cancellation
+        try:
+            await reader
+        except asyncio.CancelledError:
+            cancelled = True
+        else:
+            cancelled = False
+        return waited, parsed, cancelled
+
+    waited, parsed, cancelled = asyncio.run(scenario())
+    assert 0.2 <= waited < 0.5
+    assert parsed == {"a": 1} and cancelled
+    assert not deadlines._reading and not deadlines._expired

@@ -94,3 +94,15 @@ def test_a_snapshot_round_trips_through_add(tmp_path: Path) -> None:
     metrics.observe('we"ird', "1", "mlflow", 200, 0.3)
     metrics.observe("", "", "v2", 404, 0.0)
     assert Metrics.total(metrics.snapshot()).render() == metrics.render()
+
+
+def test_batch_counters_add_up_across_workers() -> None:
+    from modelyard.serve.metrics import Metrics
+
+    one, two = Metrics(), Metrics()
+    one.batched("m", "1", 5)
+    two.batched("m", "1", 3)
+    two.batched("m", "1", 1)
+    text = Metrics.total(one.snapshot(), two.snapshot()).render()
+    assert 'modelyard_batches_total{model="m",version="1"} 3' in text
+    assert 'modelyard_batched_requests_total{model="m",version="1"} 9' in text
