@@ -96,6 +96,7 @@ def serve(
         "sources": [source.to_dict() for source in sources],
         "options": {
             "max_body_bytes": max_body_bytes,
+            "freeze_after_load": True,
             "read_timeout": read_timeout,
             "max_batch_rows": max_batch,
             "max_wait_ms": max_wait_ms,

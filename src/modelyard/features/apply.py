@@ -254,43 +254,83 @@ def _numeric_batch(numeric: Sequence[NumericParams], reader: Any, derived: dict[
     a contiguous column as before. Large batches (training, batch scoring) go one column at a time, so that
     their peak memory stays one column, not a copy of every numeric column.
     """
-    groups = [list(numeric)] if len(reader) <= _MATRIX_ROWS else [[p] for p in numeric]
+    if len(reader) <= _MATRIX_ROWS:
+        return _shape_block(_block_of(numeric), _numeric_matrix(numeric, reader, derived), out, 0) if numeric else 0
     start = 0
-    for group in groups:
-        if group:
-            start = _shape_block(group, _numeric_matrix(group, reader, derived), out, start)
+    for p in numeric:
+        start = _shape_block(_Block([p]), _numeric_matrix([p], reader, derived), out, start)
     return start
 
 
-def _shape_block(numeric: list[NumericParams], x: np.ndarray, out: np.ndarray, start: int) -> int:
+class _Block:
+    """The per-column parameters of a group of numeric columns as vectors, built once per fitted transform:
+    a served model shapes every micro-batch with the same ones, and building them cost a fifth of a batch."""
+
+    def __init__(self, numeric: Sequence[NumericParams]) -> None:
+        import numpy as np
+
+        self.numeric = numeric
+        self.fill = np.array([p.fill for p in numeric], dtype=np.float64)
+        self.low = (
+            np.array([-math.inf if p.clip_low is None else p.clip_low for p in numeric])
+            if any(p.clip_low is not None for p in numeric)
+            else None
+        )
+        self.high = (
+            np.array([math.inf if p.clip_high is None else p.clip_high for p in numeric])
+            if any(p.clip_high is not None for p in numeric)
+            else None
+        )
+        self.plain_in: list[int] = []
+        self.plain_at: list[int] = []  # output offsets relative to the block's first column
+        self.shaped: list[tuple[int, int, NumericParams]] = []  # (input column, output offset, params)
+        at = 0
+        for j, p in enumerate(numeric):
+            if p.edges is None and not p.log:
+                self.plain_in.append(j)
+                self.plain_at.append(at)
+            else:
+                self.shaped.append((j, at, p))
+            at += p.width
+        self.width = at
+        self.offsets = np.array([numeric[j].offset for j in self.plain_in], dtype=np.float64)
+        self.divisors = np.array([numeric[j].divisor for j in self.plain_in], dtype=np.float64)
+
+
+_BLOCKS: dict[int, _Block] = {}
+
+
+def _block_of(numeric: Sequence[NumericParams]) -> _Block:
+    block = _BLOCKS.get(id(numeric))
+    if block is None or block.numeric is not numeric:
+        if len(_BLOCKS) > 256:
+            _BLOCKS.clear()
+        block = _BLOCKS[id(numeric)] = _Block(numeric)
+    return block
+
+
+def _shape_block(block: _Block, x: np.ndarray, out: np.ndarray, start: int) -> int:
     """Impute, clip, log, then scale or bucketize the columns of ``x`` into ``out`` from ``start``; the record
     path does the same IEEE operations on scalars."""
     import numpy as np
 
-    x = np.where(np.isnan(x), np.array([p.fill for p in numeric], dtype=np.float64), x)
-    if any(p.clip_low is not None for p in numeric):
-        x = np.maximum(x, np.array([-math.inf if p.clip_low is None else p.clip_low for p in numeric]))
-    if any(p.clip_high is not None for p in numeric):
-        x = np.minimum(x, np.array([math.inf if p.clip_high is None else p.clip_high for p in numeric]))
-    plain_in, plain_out = [], []
-    for j, p in enumerate(numeric):
-        if p.edges is None and not p.log:
-            plain_in.append(j)
-            plain_out.append(start)
+    x = np.where(np.isnan(x), block.fill, x)
+    if block.low is not None:
+        x = np.maximum(x, block.low)
+    if block.high is not None:
+        x = np.minimum(x, block.high)
+    for j, at, p in block.shaped:
+        column = np.ascontiguousarray(x[:, j])
+        if p.log:
+            column = np.copysign(np.log1p(np.abs(column)), column)
+        if p.edges is None:
+            out[:, start + at] = (column - p.offset) / p.divisor
         else:
-            column = np.ascontiguousarray(x[:, j])
-            if p.log:
-                column = np.copysign(np.log1p(np.abs(column)), column)
-            if p.edges is None:
-                out[:, start] = (column - p.offset) / p.divisor
-            else:
-                out[np.arange(len(column)), start + np.searchsorted(np.asarray(p.edges), column, side="right")] = 1.0
-        start += p.width
-    if plain_in:
-        offsets = np.array([numeric[j].offset for j in plain_in], dtype=np.float64)
-        divisors = np.array([numeric[j].divisor for j in plain_in], dtype=np.float64)
-        out[:, plain_out] = (x[:, plain_in] - offsets) / divisors
-    return start
+            out[np.arange(len(column)), start + at + np.searchsorted(np.asarray(p.edges), column, side="right")] = 1.0
+    if block.plain_in:
+        at_out = [start + at for at in block.plain_at] if start else block.plain_at
+        out[:, at_out] = (x[:, block.plain_in] - block.offsets) / block.divisors
+    return start + block.width
 
 
 def _shape_one(p: NumericParams, x: float) -> Any:

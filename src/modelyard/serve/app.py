@@ -10,6 +10,7 @@ estimator call); large ones predict in the thread pool so that health checks kee
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -358,7 +359,8 @@ def build_app(repository: ModelRepository, options: ServeOptions | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        threading.Thread(target=repository.load_all, name="modelyard-load", daemon=True).start()
+        load = functools.partial(repository.load_all, freeze=server.options.freeze_after_load)
+        threading.Thread(target=load, name="modelyard-load", daemon=True).start()
         if server.log is not None:
             server.log.start()
         if server.shared_metrics is not None:

@@ -79,6 +79,8 @@ def _csv_cell(value: str | None, kind: str | None) -> Any:
 
 
 def _object(body: Any, what: str) -> Mapping[str, Any]:
+    if type(body) is dict:  # what orjson gives: no ABC check
+        return body
     if isinstance(body, CsvBody):
         raise BadRequest(f"this route takes a JSON object ({what}); text/csv is accepted on /invocations only")
     if not isinstance(body, Mapping):
@@ -236,6 +238,9 @@ def v2_response(
 
 
 def _rows_from_lists(rows: list[Any], fields: list[str], what: str) -> list[dict[str, Any]]:
+    width = len(fields)
+    if all(type(row) is list and len(row) == width for row in rows):  # the common shape, without ABC checks
+        return [dict(zip(fields, row, strict=True)) for row in rows]
     out = []
     for i, row in enumerate(rows):
         if isinstance(row, Mapping):
@@ -296,10 +301,10 @@ def mlflow_records(body: Any, fields: list[str]) -> list[dict[str, Any]]:
     key = present[0]
     value = body[key]
     if key == "dataframe_split":
-        if not isinstance(value, Mapping) or not isinstance(value.get("data"), list):
+        if not (type(value) is dict or isinstance(value, Mapping)) or not isinstance(value.get("data"), list):
             raise BadRequest('"dataframe_split" needs "columns" and "data" (a list of rows)')
         columns = value.get("columns", fields)
-        if not isinstance(columns, list) or not all(map(isinstance, columns, repeat(str))):  # no generator frames
+        if columns != fields and (not isinstance(columns, list) or not all(map(isinstance, columns, repeat(str)))):
             raise BadRequest('"dataframe_split.columns" must be a list of column names')
         return _rows_from_lists(value["data"], columns, "dataframe_split.data")
     if key == "dataframe_records":

@@ -32,6 +32,7 @@ class ServeOptions:
     poll_seconds: float = 1.0
     metrics_dir: str | None = None  # shared by the workers of one server: /metrics sums over all of them
     metrics_seconds: float = 1.0  # how often a worker publishes its figures there
+    freeze_after_load: bool = False  # gc.freeze() once the models are warm: for a process that only serves
 
     @property
     def follows_deployments(self) -> bool:
