@@ -392,15 +392,19 @@ class ModelPackage:
         """Clean copies of ``records`` or ValidationFailed listing every offence (see models.signature)."""
         return check_records(self.signature, records, coerce=coerce, compiled=self._checks)
 
-    def _features(self, data: Any, coerce: bool) -> Any:
-        clean = self.check_inputs(_as_records(data), coerce=coerce)
+    def _features(self, data: Any, coerce: bool, checked: bool = False) -> Any:
+        clean = data if checked else self.check_inputs(_as_records(data), coerce=coerce)
         if len(clean) == 1:  # one request: the lean record path (bit-identical to the batch row)
             return self.transform.apply_record(clean[0])[None, :]
         return self.transform.apply_batch(clean)
 
-    def predict(self, data: Any, *, coerce: bool = False) -> list[Any]:
-        """Predictions as plain Python values: class labels for classification, floats for regression."""
-        features = self._features(data, coerce)
+    def predict(self, data: Any, *, coerce: bool = False, checked: bool = False) -> list[Any]:
+        """Predictions as plain Python values: class labels for classification, floats for regression.
+
+        ``checked``: ``data`` is a list that ``check_inputs`` returned. The server checks each request on its
+        own as it arrives, so that a bad record fails only its own request, and predicts the micro-batch of
+        clean records without checking them twice."""
+        features = self._features(data, coerce, checked)
         if len(features) == 0:
             return []
         predicted = self.estimator.predict(features)

@@ -96,7 +96,8 @@ class InferenceServer:
         package = model.require_ready()
         limit = self.options.max_batch_rows
         if pred and not proba and 0 < len(records) <= limit:
-            return await self._batcher(model, package).predict(records), None
+            # checked here, per request: a bad record is this request's 422 and never enters a shared batch
+            return await self._batcher(model, package).predict(package.check_inputs(records)), None
 
         def work() -> tuple[list[Any] | None, list[dict[str, float]] | None]:
             return (package.predict(records) if pred else None, package.predict_proba(records) if proba else None)
@@ -110,7 +111,7 @@ class InferenceServer:
         batcher = self._batchers.get(key)
         if batcher is None:
             batcher = self._batchers[key] = MicroBatcher(
-                package.predict,
+                functools.partial(package.predict, checked=True),
                 max_rows=self.options.max_batch_rows,
                 max_wait=self.options.max_wait_ms / 1000,
                 queue_timeout=self.options.queue_timeout,
