@@ -42,7 +42,7 @@ from typing import Any
 
 import datagen
 from peers import harness
-from peers.harness import PEERS_DIR, bench_env, emit_json, machine, peer_version
+from peers.harness import PEERS_DIR, bench_env, machine, peer_version, report
 from peers.memory import peak_mb as _peak_mb
 from peers.memory import rss_mb as _rss_mb
 
@@ -480,17 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
         return run_worker(args.worker, args.paths, args.profile_to)
-    if args.table_from:
-        figures = json.loads(args.table_from.read_text())
-        figures.pop("summary", None)
-    else:
-        figures = measure(args)
-    summary = summarise(figures)
-    if args.json:
-        emit_json({**figures, "summary": summary})
-    else:
-        show(figures)
-    return 0
+    return report(args.table_from, args.json, lambda: measure(args), summarise, show)
 
 
 if __name__ == "__main__":

@@ -149,3 +149,25 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]
 
 def emit_json(figures: Mapping[str, Any]) -> None:
     print(json.dumps(figures, indent=2, sort_keys=False))
+
+
+def report(
+    table_from: Path | None,
+    as_json: bool,
+    measure: Callable[[], dict[str, Any]],
+    summarise: Callable[[dict[str, Any]], Any],
+    show: Callable[[dict[str, Any]], None],
+) -> int:
+    """The end of a side-by-side benchmark: measure (or reload figures saved with ``--json``), then print
+    the table, or the figures and their summary as JSON."""
+    if table_from:
+        figures = json.loads(table_from.read_text())
+        figures.pop("summary", None)
+    else:
+        figures = measure()
+    summary = summarise(figures)
+    if as_json:
+        emit_json({**figures, "summary": summary})
+    else:
+        show(figures)
+    return 0

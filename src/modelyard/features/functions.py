@@ -167,13 +167,18 @@ def _bad_result(f: FunctionParams, row: int | None, what: str) -> DataError:
     return DataError(f"function {f.ref} {what}", where=Location(row=row), hint=f"outputs: {', '.join(f.outputs)}")
 
 
+def _by_name(f: FunctionParams, result: Mapping[str, Any], row: int | None) -> list[Any]:
+    """A dict result's values in output order; every output must be there."""
+    absent = [name for name in f.outputs if name not in result]
+    if absent:
+        raise _bad_result(f, row, f"returned a dict without {', '.join(absent)}")
+    return [result[name] for name in f.outputs]
+
+
 def _row_values(f: FunctionParams, result: Any, row: int | None) -> list[float]:
     k = len(f.outputs)
     if isinstance(result, Mapping):
-        absent = [name for name in f.outputs if name not in result]
-        if absent:
-            raise _bad_result(f, row, f"returned a dict without {', '.join(absent)}")
-        values = [result[name] for name in f.outputs]
+        values = _by_name(f, result, row)
     elif isinstance(result, list | tuple) or getattr(result, "ndim", 0) == 1:
         values = list(result)
         if len(values) != k:
@@ -196,10 +201,7 @@ def _batch_values(f: FunctionParams, result: Any, n: int, row: int | None) -> np
 
     k = len(f.outputs)
     if isinstance(result, Mapping):
-        absent = [name for name in f.outputs if name not in result]
-        if absent:
-            raise _bad_result(f, row, f"returned a dict without {', '.join(absent)}")
-        parts = [result[name] for name in f.outputs]
+        parts = _by_name(f, result, row)
     elif k == 1:
         parts = [result]
     elif isinstance(result, list | tuple) and len(result) == k:

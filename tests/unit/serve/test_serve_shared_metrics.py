@@ -97,8 +97,6 @@ def test_a_snapshot_round_trips_through_add(tmp_path: Path) -> None:
 
 
 def test_batch_counters_add_up_across_workers() -> None:
-    from modelyard.serve.metrics import Metrics
-
     one, two = Metrics(), Metrics()
     one.batched("m", "1", 5)
     two.batched("m", "1", 3)
