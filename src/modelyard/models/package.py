@@ -371,6 +371,18 @@ def _as_records(data: Any) -> list[Any]:
     )
 
 
+def _estimate_function(estimator: Any) -> Any:
+    """The estimator's predict, or for scikit-learn's plain linear models the same arithmetic without the
+    per-call validation (see models.linear_fast)."""
+    if type(estimator).__module__.startswith("sklearn."):
+        from modelyard.models.linear_fast import LinearPredict
+
+        fast = LinearPredict(estimator)
+        if fast.active:
+            return fast
+    return estimator.predict
+
+
 class ModelPackage:
     """A loaded package: checks inputs against the signature, transforms, then calls the estimator."""
 
@@ -384,6 +396,7 @@ class ModelPackage:
         self.label: str = manifest["label"]
         self.classes: list[Any] | None = manifest.get("classes")
         self._checks = compile_signature(self.signature)
+        self._estimate = _estimate_function(estimator)
 
     def __repr__(self) -> str:
         return f"ModelPackage({str(self.path)!r}, task={self.task!r}, label={self.label!r})"
@@ -407,7 +420,7 @@ class ModelPackage:
         features = self._features(data, coerce, checked)
         if len(features) == 0:
             return []
-        predicted = self.estimator.predict(features)
+        predicted = self._estimate(features)
         if self.task == "regression":
             return [float(v) for v in predicted]
         return [_plain(v, "prediction") for v in _as_list(predicted)]
