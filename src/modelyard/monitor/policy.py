@@ -1,6 +1,8 @@
 """The retrain decision: given the judged windows, should the model be retrained now, and on what?
 
-Triggers (any one), counted only over windows judged since the last retrain:
+Triggers (any one), counted only over windows judged since the last retrain and, for drift and quality, only
+over windows the current champion answered (windows the previous champion served while its successor was
+trained and canaried are evidence about that version, not the new one: they must not retrain it at once):
 - drift or skew in each of the last ``drift_windows`` windows (a single bad window is noise or an
   incident; a change that persists is the world moving);
 - a quality metric of the latest labelled window outside its bound;
@@ -53,18 +55,27 @@ def _moved(window: dict[str, Any]) -> bool:
 
 
 def decide(
-    state: dict[str, Any], policy: RetrainSettings, *, canary_active: bool, now: dt.datetime | None = None
+    state: dict[str, Any],
+    policy: RetrainSettings,
+    *,
+    canary_active: bool,
+    now: dt.datetime | None = None,
+    champion: str | None = None,
 ) -> Decision:
-    """What to do now, from the monitor state (see monitor.state) and the policy."""
+    """What to do now, from the monitor state (see monitor.state) and the policy; ``champion`` is the version
+    now serving (None: every window counts)."""
     now = now or dt.datetime.now(dt.UTC)
     recent = _since_retrain(state)
     figures: dict[str, Any] = {"windows_since_retrain": len(recent)}
     if not recent:
         return Decision("none", ["no window judged since the last retrain"], figures)
+    judged = [w for w in recent if champion is None or w.get("version") in (None, champion)]
+    if len(judged) < len(recent):
+        figures["windows_of_other_versions"] = len(recent) - len(judged)
     reasons: list[str] = []
     span: list[dict[str, Any]] = []
     streak: list[dict[str, Any]] = []
-    for window in reversed(recent):
+    for window in reversed(judged):
         if not _moved(window):
             break
         streak.insert(0, window)
@@ -78,7 +89,7 @@ def decide(
         reasons.append(reason)
         figures["drifted_features"] = moved
         span = streak
-    latest_quality = next((w["quality"] for w in reversed(recent) if w.get("quality")), None)
+    latest_quality = next((w["quality"] for w in reversed(judged) if w.get("quality")), None)
     for metric, bound in policy.quality.items():
         value = (latest_quality or {}).get(metric)
         if value is None:
@@ -92,8 +103,10 @@ def decide(
     if policy.new_labels is not None and labelled >= policy.new_labels:
         reasons.append(f"{labelled} new labelled rows since the last retrain (policy: {policy.new_labels})")
     if not reasons:
-        return Decision("none", ["no trigger: no persistent drift, quality within bounds, too few new labels"],
-                        figures)  # fmt: skip
+        text = "no trigger: no persistent drift, quality within bounds, too few new labels"
+        if len(judged) < len(recent):
+            text += f" ({len(recent) - len(judged)} window(s) served by an earlier champion not counted)"
+        return Decision("none", [text], figures)
     # When the data moved, learn from the data since it moved (the trailing windows with drift or skew),
     # not from the mixture before and after; otherwise from everything since the last retrain.
     span = span or streak or recent

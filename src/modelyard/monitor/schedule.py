@@ -97,6 +97,21 @@ def _new_verdicts(settings: Any, model: str, state: dict[str, Any]) -> list[dict
     return [last]
 
 
+def _champion(settings: Any, model: str) -> str | None:
+    """The version the champion alias names now (it may have moved since the windows were judged)."""
+    from modelyard.errors import NotFound
+    from modelyard.registry.registry import Registry
+    from modelyard.store.metadata.store import MetadataStore
+
+    store = MetadataStore.open(settings.db_url, create=False)
+    try:
+        return Registry(store).resolve(model, "champion").version
+    except NotFound:  # no champion yet: every window counts
+        return None
+    finally:
+        store.close()
+
+
 def _canary_active(settings: Any, model: str) -> bool:
     from modelyard.serve.deployment import DeploymentStore
 
@@ -127,7 +142,8 @@ def tick(
         if config.retrain is None:
             save_state(folder, state)
             return outcome
-        decision = decide(state, config.retrain, canary_active=_canary_active(settings, config.model), now=now)
+        decision = decide(state, config.retrain, canary_active=_canary_active(settings, config.model), now=now,
+                          champion=_champion(settings, config.model))  # fmt: skip
         outcome.decision = decision
         stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         if decision.action == "retrain":

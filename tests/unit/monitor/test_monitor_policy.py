@@ -161,3 +161,18 @@ def test_monitor_section_errors_name_the_key_and_suggest() -> None:
         monitor_settings(_Definition({"window": "1h"}))
     with pytest.raises(ConfigError, match="window"):
         monitor_settings(_Definition({"model": "m", "window": "often"}))
+
+
+def test_windows_the_previous_champion_served_do_not_retrain_its_successor() -> None:
+    """1.0.0 drifted while 1.1.0 was trained and canaried; once 1.1.0 is champion those windows are about
+    1.0.0, so they must not trigger a retrain of 1.1.0 at once. Its own drifted windows do."""
+    policy = RetrainSettings(drift_windows=2, min_labels=100, quality={"accuracy": {"min": 0.9}})
+    old = [{**window(i, drifted=("x",), accuracy=0.8), "version": "1.0.0"} for i in range(3)]
+    state = state_of(*old)
+    assert decide(state, policy, canary_active=False, champion="1.0.0").action == "retrain"
+    after = decide(state, policy, canary_active=False, champion="1.1.0")
+    assert after.action == "none" and after.figures["windows_of_other_versions"] == 3
+    own = [{**window(3 + i, drifted=("x",), accuracy=0.95), "version": "1.1.0"} for i in range(2)]
+    again = decide(state_of(*old, *own), policy, canary_active=False, champion="1.1.0")
+    assert again.action == "retrain" and again.figures["drift_streak"] == 2
+    assert "accuracy" not in " ".join(again.reasons)  # 1.1.0's own accuracy (0.95) is within bounds
