@@ -1,8 +1,9 @@
 """The ASGI application: routes of the three protocols, over one predict path and one error table.
 
-The hot path is deliberately thin: read the body with a size cap and a deadline, parse it with orjson, turn
-it into records (``dialects``), let the package check them against its signature and predict, and write the
-answer with orjson. No Pydantic, no middleware stack. Small requests are micro-batched on the event loop
+The hot path is deliberately thin: the prediction POSTs come in through a raw-ASGI front (``front``), read
+the body with a size cap and a deadline, parse it with orjson, turn it into records (``dialects``), let the
+package check them against its signature, predict, and write the answer with orjson. No Pydantic, no
+middleware, no Starlette Request or Response on that path. Small requests are micro-batched on the event loop
 (``batching``: a thread hop costs more than a single-row prediction, and concurrent requests share one
 estimator call); large ones predict in the thread pool so that health checks keep answering.
 """
@@ -13,7 +14,7 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ Answering = Callable[[ServedModel, Any, Call], Awaitable[tuple[Answer, Any, Any]
 
 
 class InferenceServer:
-    """Route handlers over a ModelRepository; ``build_app`` wires them into Starlette."""
+    """Route handlers over a ModelRepository; ``build_app`` wires the prediction ones into the front
+    (serve.front) and every one into Starlette."""
 
     def __init__(self, repository: ModelRepository, options: ServeOptions, server_version: str) -> None:
         self.repository = repository
@@ -139,8 +141,8 @@ class InferenceServer:
                 name, request_id, mirrored = model.name, call.request_id, records
                 response.after = lambda: self._shadow(name, request_id, protocol, mirrored)
         except Exception as exc:
-            response = Answer(status_for(exc), orjson.dumps(error_body(exc)))
             outputs = error_body(exc)
+            response = Answer(status_for(exc), orjson.dumps(outputs))
         elapsed = time.perf_counter() - started
         headers = response.headers
         headers.append((b"x-request-id", call.request_id.encode("latin-1")))
@@ -175,7 +177,7 @@ class InferenceServer:
                 request_id, canary.name, canary.version, "shadow", protocol, status, elapsed, records, outputs
             )
 
-    def _model(self, params: dict[str, Any], headers: Any) -> ServedModel:
+    def _model(self, params: Mapping[str, Any], headers: Mapping[str, str]) -> ServedModel:
         model = (
             self.repository.default()
             if "name" not in params
