@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
@@ -27,6 +28,28 @@ def connect_args() -> dict[str, Any]:
     return {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
 
 
+def _journal_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while the file is locked.
+
+    On a brand-new file, several connections opening at once (parallel steps, threads) race to switch it
+    to WAL, and SQLite answers "database is locked" at once to this statement instead of waiting through
+    the busy timeout. So it is retried here, with a short backoff, for as long as that timeout.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    delay = 0.002
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 def install(engine: Engine) -> None:
     """Attach the pragmas and the BEGIN handling to a freshly created SQLite engine."""
 
@@ -36,7 +59,7 @@ def install(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _journal_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
