@@ -170,6 +170,8 @@ _METRIC_NAMES = {
     "linf": "L-infinity",
     "jensen_shannon": "Jensen-Shannon",
     "ks_test": "KS test p-value",
+    "ks": "KS distance",
+    "new_categories": "new categories",
     "chi2_test": "chi-square p-value",
 }
 

@@ -29,6 +29,8 @@ MEASURE_NAMES = {
     "linf": "L-infinity",
     "jensen_shannon": "Jensen-Shannon",
     "ks_test": "KS test",
+    "ks": "KS distance",
+    "new_categories": "new categories",
     "chi2_test": "chi-square test",
 }
 #: Every measure a column may carry, in the order of the distance table.

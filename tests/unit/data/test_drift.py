@@ -62,7 +62,11 @@ def test_thresholds_come_from_the_schema_and_make_drift_an_error(tmp_path: Path)
     reference = _stats(tmp_path, "r.parquet", 20_000, seed=0.1)
     current = _stats(tmp_path, "c.parquet", 20_000, seed=0.2, purple=0.05)
     loose = compare_statistics(reference, current)
-    assert loose.find("c").value == pytest.approx(0.05, abs=0.02) and not loose.find("c").drifted
+    found = loose.find("c")
+    assert found.distances["linf"] == pytest.approx(0.05, abs=0.02)  # below the default L-infinity 0.1, but
+    assert found.drifted and found.metric == "new_categories"  # "purple" is new: the default second signal
+    assert found.value == pytest.approx(0.05, abs=0.02)
+    assert "categories the reference never had" in drift_anomalies(loose)[0].message
     schema = Schema(
         columns=(ColumnSchema("x", "float"), ColumnSchema("c", "string", drift_threshold=0.02, skew_threshold=0.5)),
         environments={"serving": Environment("serving", ("x",))},
@@ -85,3 +89,20 @@ def test_a_column_whose_type_changed_is_reported_as_not_compared(tmp_path: Path)
     assert [c.column for c in report.columns] == ["c"]
     assert report.not_compared == (("n", "type changed from int to string"),)
     assert DriftReport.from_dict(report.to_dict()) == report
+
+
+def test_a_shifted_count_column_is_caught_by_the_ks_distance_and_a_clean_one_is_not(tmp_path: Path) -> None:
+    """Poisson(3) -> Poisson(3.5): Jensen-Shannon stays under its default, the KS distance does not."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(3)
+    for name, mean in (("a", 3.0), ("b", 3.0), ("c", 3.5)):
+        pq.write_table(pa.table({"visits": rng.poisson(mean, 50_000)}), tmp_path / f"{name}.parquet")
+    stats = {name: compute_statistics(tmp_path / f"{name}.parquet") for name in "abc"}
+    shifted = compare_statistics(stats["a"], stats["c"]).find("visits")
+    assert shifted.distances["jensen_shannon"] < 0.02 < shifted.distances["ks"]
+    assert shifted.drifted and shifted.metric == "ks"
+    clean = compare_statistics(stats["a"], stats["b"]).find("visits")
+    assert not clean.drifted and clean.distances["ks"] < 0.05
