@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from modelyard.core.memo import IdentityMemo
 from modelyard.errors import DataError, Location, UsageError, did_you_mean
 from modelyard.features.functions import derive_batch, derive_record
 from modelyard.features.values import as_datetime, as_float, category_key, date_part, describe, is_missing
@@ -269,7 +270,6 @@ class _Block:
     def __init__(self, numeric: Sequence[NumericParams]) -> None:
         import numpy as np
 
-        self.numeric = numeric
         self.fill = np.array([p.fill for p in numeric], dtype=np.float64)
         self.low = (
             np.array([-math.inf if p.clip_low is None else p.clip_low for p in numeric])
@@ -297,16 +297,7 @@ class _Block:
         self.divisors = np.array([numeric[j].divisor for j in self.plain_in], dtype=np.float64)
 
 
-_BLOCKS: dict[int, _Block] = {}
-
-
-def _block_of(numeric: Sequence[NumericParams]) -> _Block:
-    block = _BLOCKS.get(id(numeric))
-    if block is None or block.numeric is not numeric:
-        if len(_BLOCKS) > 256:
-            _BLOCKS.clear()
-        block = _BLOCKS[id(numeric)] = _Block(numeric)
-    return block
+_block_of = IdentityMemo(_Block)  # one _Block per fitted transform's numeric tuple
 
 
 def _shape_block(block: _Block, x: np.ndarray, out: np.ndarray, start: int) -> int:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from modelyard.core.memo import IdentityMemo
 from modelyard.errors import UsageError, ValidationFailed
 from modelyard.features.values import category_key, describe, is_bool, is_missing
 
@@ -233,27 +234,22 @@ def _fast(check: FieldCheck, value: Any) -> tuple[bool, Any]:
 
 
 _Plan = tuple[list[tuple[FieldCheck, bool]], list[str], list[tuple[FieldCheck, bool]], list[str]]
-_PLANS: dict[int, tuple[Sequence[FieldCheck], _Plan]] = {}
 
 
-def _plan(fields: Sequence[FieldCheck]) -> _Plan:
+def _split(fields: Sequence[FieldCheck]) -> _Plan:
     """Per-field work split once per compiled signature (a served model checks every request against the
     same one): (check, any_float) pairs; the names of the fields any finite float passes as it is, which a
     record of finite floats (a numeric JSON request) clears with C-level map/set/sum calls instead of one
     Python step per field; the checks left for such a record; all names in signature order."""
-    cached = _PLANS.get(id(fields))
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    plan: _Plan = (
+    return (
         [(check, check.any_float) for check in fields],
         [check.name for check in fields if check.any_float],
         [(check, False) for check in fields if not check.any_float],
         [check.name for check in fields],
     )
-    if len(_PLANS) > 256:  # signatures compiled per call (no ``compiled=``) must not pile up
-        _PLANS.clear()
-    _PLANS[id(fields)] = (fields, plan)
-    return plan
+
+
+_plan = IdentityMemo(_split)
 
 
 def check_records(
