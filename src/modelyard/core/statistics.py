@@ -57,6 +57,9 @@ class NumericStats:
     #: Equal-width histogram: ``len(edges) == len(counts) + 1``; the last bucket includes the maximum.
     histogram_edges: tuple[float, ...] = ()
     histogram_counts: tuple[int, ...] = ()
+    #: True when the counts were estimated from the percentile sample (tables over 100,000 rows), scaled
+    #: to the column's count; False when every value was counted.
+    histogram_estimated: bool = False
     #: Timestamps only: the largest gap, in seconds, between two consecutive distinct values.
     max_gap: float | None = None
     #: True when percentiles or histogram were merged from partitions (approximate, see docs).
@@ -90,7 +93,11 @@ class NumericStats:
             "inf": self.inf,
             "quantiles": {str(p): self.quantile(p) for p in NAMED_QUANTILES} if self.percentiles else {},
             "percentiles": list(self.percentiles),
-            "histogram": {"edges": list(self.histogram_edges), "counts": list(self.histogram_counts)},
+            "histogram": {
+                "edges": list(self.histogram_edges),
+                "counts": list(self.histogram_counts),
+                "estimated": self.histogram_estimated,
+            },
             "max_gap": self.max_gap,
             "approximate": self.approximate,
         }
@@ -109,6 +116,7 @@ class NumericStats:
             percentiles=tuple(float(value) for value in data.get("percentiles") or ()),
             histogram_edges=tuple(float(value) for value in (data.get("histogram") or {}).get("edges", ())),
             histogram_counts=tuple(int(value) for value in (data.get("histogram") or {}).get("counts", ())),
+            histogram_estimated=bool((data.get("histogram") or {}).get("estimated", False)),
             max_gap=data.get("max_gap"),
             approximate=bool(data.get("approximate", False)),
         )

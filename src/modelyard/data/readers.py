@@ -215,18 +215,26 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> list[tuple
     return [(str(row[0]), str(row[1])) for row in rows]
 
 
+def _fetch_rows(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    return con.execute(sql).fetchall()
+
+
 def run_checked(
-    con: duckdb.DuckDBPyConnection, source: Source, statement_for: Callable[[Source], str]
-) -> tuple[Source, list[tuple[Any, ...]]]:
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    statement_for: Callable[[Source], str],
+    fetch: Callable[[duckdb.DuckDBPyConnection, str], Any] = _fetch_rows,
+) -> tuple[Source, Any]:
     """Run a statement that scans the whole source and raise DataError if any CSV row was rejected.
 
     When the first rejected row is a value that does not fit the type DuckDB guessed from the start
     of the file, the scan is repeated once with types detected from the whole file; the source used
-    is returned so that callers describe the columns as they were finally read.
+    is returned so that callers describe the columns as they were finally read. ``fetch`` runs the
+    statement and returns its result (by default every row as tuples).
     """
     while True:
         try:
-            rows = con.execute(statement_for(source)).fetchall()
+            rows = fetch(con, statement_for(source))
         except Exception as exc:
             raise translate_error(exc, source) from None
         problem = csv_source.rejects_problem(con) if source.format == "csv" else None

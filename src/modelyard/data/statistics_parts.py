@@ -18,14 +18,15 @@ from modelyard.core.statistics import (
     NumericStats,
     StringStats,
 )
-from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, WIDTH, Column, CountSet, kind_of
+from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, WIDTH, Column, CountSet, Known, kind_of
 
 #: Above this many (approximately) distinct values a column gets an approximate count and no top
 #: values: exact counting would need memory for every value, and the top of an identifier is noise.
 EXACT_DISTINCT_LIMIT = 100_000
 
-#: Positions in a numeric column's pass-1 values (see ``statistics_sql._aggregates``).
-LOW, HIGH, PERCENTILES = 0, 1, 8
+#: Positions in a numeric column's pass-1 values (see ``statistics_sql._aggregates``); ``read_aggregates``
+#: turns the sum and the sum of squares (positions 2 and 3) into the mean and the standard deviation.
+LOW, HIGH, MEAN, STD, NAN, INF, PERCENTILES = 0, 1, 2, 3, 6, 7, 8
 
 
 def _f(value: Any) -> float | None:
@@ -54,6 +55,8 @@ class Partial:
     distinct: dict[str, int] = field(default_factory=dict)
     lengths: dict[str, _Lengths] = field(default_factory=dict)
     histograms: dict[str, list[int]] = field(default_factory=dict)
+    #: Columns whose histogram was estimated from the percentile sample rather than counted.
+    estimated: set[str] = field(default_factory=set)
     gaps: dict[str, float | None] = field(default_factory=dict)
 
     def approx_distinct(self, name: str) -> int:
@@ -64,29 +67,50 @@ class Partial:
         return self.approx_distinct(name) <= EXACT_DISTINCT_LIMIT
 
 
-def read_aggregates(row: tuple[Any, ...], plan: list[Column]) -> Partial:
+def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> Partial:
     values = iter(row)
     partial = Partial(int(next(values)))
     for column in plan:
-        partial.counts[column.name] = int(next(values))
+        count = partial.counts[column.name] = int(next(values))
         kind = kind_of(column)
-        if kind is not None:
-            partial.raw[column.name] = [next(values) for _ in range(WIDTH[kind])]
+        if kind is None:
+            continue
+        raw = partial.raw[column.name] = [next(values) for _ in range(WIDTH[kind])]
+        if kind == "numeric":
+            raw[MEAN], raw[STD] = _moments(finite_count(count, raw), raw, known, column)
     return partial
 
 
-def non_finite(plan: list[Column], partial: Partial) -> list[Column]:
-    """Float columns whose raw minimum or maximum is NaN or infinite (NaN sorts above every number).
+def finite_count(count: int, raw: list[Any]) -> int:
+    return count - int(raw[NAN] or 0) - int(raw[INF] or 0)
 
-    Their moments were taken over every value, so they must be read again with the finite-only guard.
+
+def _moments(finite: int, raw: list[Any], known: Known, column: Column) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation from the sum and the sum of squared distances to the shift.
+
+    With ``c`` the shift and ``m`` the mean, the squared distances to the mean sum to
+    ``sum((x - c)^2) - n (m - c)^2``; the shift is the sample's mean, so the subtraction loses nothing.
     """
-    found = []
+    total, squares = raw[MEAN], raw[STD]
+    if not finite or total is None:
+        return None, None
+    mean = float(total) / finite
+    if finite < 2:
+        return mean, None
+    shift = known.shifts.get(column.name, 0.0)
+    spread = float(squares) - finite * (mean - shift) ** 2
+    return mean, (max(spread, 0.0) / (finite - 1)) ** 0.5
+
+
+def non_finite(plan: list[Column], low_high: dict[str, tuple[Any, Any]]) -> frozenset[str]:
+    """Float columns whose minimum or maximum is NaN or infinite (NaN sorts above every number)."""
+    found = set()
     for column in plan:
-        if column.type == "float":
-            low, high = partial.raw[column.name][LOW], partial.raw[column.name][HIGH]
+        if column.type == "float" and column.name in low_high:
+            low, high = low_high[column.name]
             if low is not None and not (abs(float(low)) < float("inf") and abs(float(high)) < float("inf")):
-                found.append(column)
-    return found
+                found.add(column.name)
+    return frozenset(found)
 
 
 def edges_of(plan: list[Column], partial: Partial) -> dict[str, tuple[float, float]]:
@@ -173,6 +197,7 @@ def _numeric(column: Column, partial: Partial, edges: dict[str, tuple[float, flo
         percentiles=_pin(percentiles, low, high),
         histogram_edges=hist_edges,
         histogram_counts=hist_counts,
+        histogram_estimated=column.name in partial.estimated,
         max_gap=partial.gaps.get(column.name),
     )
 

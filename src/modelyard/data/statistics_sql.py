@@ -6,8 +6,9 @@ many aggregates share one scan. Measured on 1,000,000 rows x 31 columns (benchma
 the cost of a pass is close to proportional to the number of per-row expressions and aggregate updates,
 so every builder here avoids the ones it can prove useless:
 
-- moments are taken over the raw values; only a float column whose raw minimum or maximum shows a NaN
-  or an infinity is summarised again with the finite-only guard (``guarded``);
+- moments are taken over the raw values; only a float column whose minimum or maximum (from the cheap
+  ranges query run first) shows a NaN or an infinity gets the finite-only guard (``Known.guarded``);
+- the variance is a sum of squared distances to a shift near the mean, not ``stddev_samp`` (see :class:`Known`);
 - string lengths, exact distinct counts and top values all come from one grouped count per column,
   so the aggregate pass only needs an approximate distinct count to decide which columns to count;
 - histograms and value counts are ``GROUPING SETS`` instead of a ``histogram()`` map per column and an
@@ -16,7 +17,8 @@ so every builder here avoids the ones it can prove useless:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from modelyard.core.statistics import PERCENTILE_GRID
 from modelyard.data.readers import quote_identifier
@@ -85,22 +87,50 @@ def _projection(index: int, column: Column, guarded: bool) -> list[str]:
     return [f"CASE WHEN {column.ident} IS NULL THEN NULL ELSE 1 END AS __o{index}"]
 
 
-def _aggregates(index: int, column: Column, guarded: bool, percentiles: bool) -> list[str]:
+@dataclass(frozen=True)
+class Known:
+    """What pass 1 is told about the numeric columns before it runs (from the ranges query and the sample).
+
+    ``guarded``: float columns holding NaN or infinity (moments over finite values only).
+    ``shifts``: per column a value near its mean (the sample's): pass 1 sums squares of the distance to
+    it, which is as stable as a running variance when the shift is that close and costs a third as much
+    per row as ``stddev_samp`` (measured on the benchmark data: 0.19 -> 0.15 s for 19 columns).
+    """
+
+    guarded: frozenset[str] = frozenset()
+    shifts: Mapping[str, float] = field(default_factory=dict)
+
+    def guards(self, column: Column) -> bool:
+        return column.name in self.guarded and column.type == "float"
+
+
+def bucket_of(value: str, low: float, width: float) -> str:
+    """floor((v - low) / width): the maximum lands in bucket HISTOGRAM_BUCKETS, which the reader folds back.
+
+    DOUBLE literals: a literal like 2000.0 is a DECIMAL in DuckDB, and decimal arithmetic per row is slow.
+    """
+    return f"floor(({value} - {low!r}::DOUBLE) / {width!r}::DOUBLE)"
+
+
+def _aggregates(index: int, column: Column, known: Known, percentiles: bool) -> list[str]:
     if column.type in NUMERIC:
+        guarded = known.guards(column)
         v = f"__v{index}"
         f = f"__f{index}" if guarded else v
         nan_inf = [f"count_if(isnan({v}))", f"count_if(isinf({v}))"] if guarded else ["0", "0"]
-        return [
+        shift = f"({f} - {known.shifts.get(column.name, 0.0)!r}::DOUBLE)"
+        found = [
             f"count({v})",
             f"min({f})",
             f"max({f})",
-            f"avg({f})",
-            f"stddev_samp({f})",
+            f"sum({f})",
+            f"sum({shift} * {shift})",
             f"count_if({v} = 0)",
             f"count_if({v} < 0)",
             *nan_inf,
             f"approx_quantile({f}, {grid()})" if percentiles else "NULL",
         ]
+        return found
     if column.type == "string":
         return [f"count(__s{index})", f"approx_count_distinct(__s{index})"]
     if column.type == "bool":
@@ -127,27 +157,36 @@ def slice_keys(slice_by: list[str]) -> list[str]:
     return [f"CAST({quote_identifier(name)} AS VARCHAR)" for name in slice_by]
 
 
+def ranges_sql(columns: list[Column], table_sql: str) -> str:
+    """``count(*)`` and the minimum and maximum of each numeric column, before pass 1.
+
+    Cheap: DuckDB answers it from a Parquet file's footer statistics when they are complete, and an
+    in-memory staged table is scanned at memory speed. NaN sorts above every number, so a float
+    column holding NaN or infinity shows it here, before pass 1 needs to know.
+    """
+    parts = ["count(*)"] + [f"min({c.value}), max({c.value})" for c in columns]
+    return f"SELECT {', '.join(parts)} FROM {table_sql}"
+
+
 def aggregate_sql(
     plan: list[Column],
     table_sql: str,
     slice_by: list[str],
+    known: Known,
     *,
-    guarded: frozenset[str] = frozenset(),
     percentiles: bool = False,
 ) -> str:
     """Pass 1: ``count(*)`` then, per column, its count and ``WIDTH[kind]`` values; a row per slice.
 
-    ``guarded`` names the float columns known to hold NaN or infinity (moments over finite values
-    only); ``percentiles`` adds a t-digest per numeric column (used by slices, whose sizes are not
-    known in advance; the whole table's percentiles come from a sample, see :mod:`.quantiles`).
+    ``percentiles`` adds a t-digest per numeric column (used by slices, whose sizes are not known in
+    advance; the whole table's percentiles come from a sample, see :mod:`.quantiles`).
     """
     keys = slice_keys(slice_by)
     inner = [f"{key} AS __k{j}" for j, key in enumerate(keys)]
     outer = [f"__k{j}" for j in range(len(keys))] + ["count(*)"]
     for index, column in enumerate(plan):
-        guard = column.name in guarded and column.type == "float"
-        inner += _projection(index, column, guard)
-        outer += _aggregates(index, column, guard, percentiles)
+        inner += _projection(index, column, known.guards(column))
+        outer += _aggregates(index, column, known, percentiles)
     group = " GROUP BY ALL ORDER BY ALL" if keys else ""
     source = f"(SELECT {', '.join(inner)} FROM {table_sql})" if inner else table_sql
     return f"SELECT {', '.join(outer)} FROM {source}{group}"
@@ -171,10 +210,7 @@ class CountSet:
         if self.what == "length":
             return f"length({self.column.text})"
         v = self.column.value
-        # floor((v - low) / width) as the histogram has always been bucketed; the maximum lands in bucket
-        # HISTOGRAM_BUCKETS and is folded into the last bucket by the caller (cheaper than least() per row).
-        # DOUBLE literals: a literal like 2000.0 is a DECIMAL in DuckDB, and decimal arithmetic per row is slow.
-        bucket = f"floor(({v} - {self.low!r}::DOUBLE) / {self.width!r}::DOUBLE)"
+        bucket = bucket_of(v, self.low, self.width)
         return f"CASE WHEN isfinite({v}) THEN {bucket} END" if self.guard else bucket
 
 
@@ -229,8 +265,22 @@ def sample_sql(columns: list[Column], table_sql: str, row_number: str | None, th
     whatever the data's order; ``threshold=None`` reads every row (small data stays exact).
     """
     values = ", ".join(f"CAST({c.value} AS DOUBLE) AS __q{i}" for i, c in enumerate(columns))
-    where = "" if threshold is None or row_number is None else f" WHERE hash({row_number}) < {int(threshold)}::UBIGINT"
+    where = "" if threshold is None or row_number is None else f" WHERE {_sampled(row_number, threshold)}"
     return f"SELECT {values} FROM {table_sql}{where}"
+
+
+def _sampled(row_number: str, threshold: int) -> str:
+    return f"hash({row_number}) < {int(threshold)}::UBIGINT"
+
+
+def positions_sql(num_rows: int, threshold: int | None) -> str:
+    """The positions (0-based) of the rows ``sample_sql`` keeps in a table of ``num_rows`` rows.
+
+    For a table that has no row numbers of its own (a staged Arrow table): the same rows as
+    ``hash(rowid)`` or ``hash(file_row_number)`` would keep, so CSV and Parquet of the same rows agree.
+    """
+    where = "" if threshold is None else f" WHERE {_sampled('range', threshold)}"
+    return f"SELECT range FROM range({int(num_rows)}){where}"
 
 
 def gap_sql(columns: list[Column], table_sql: str) -> str:

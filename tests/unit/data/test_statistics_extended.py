@@ -10,6 +10,7 @@ import pytest
 
 from modelyard.core.statistics import DatasetStatistics
 from modelyard.data.merge import merge_statistics
+from modelyard.data.quantiles import SAMPLE_ROWS
 from modelyard.data.statistics import HISTOGRAM_BUCKETS, compute_statistics
 from modelyard.errors import UsageError
 
@@ -23,7 +24,14 @@ def test_percentiles_and_histograms_of_a_uniform_column(write_parquet: Writer) -
         assert numeric.quantile(percent) == pytest.approx(percent * 1000, rel=0.01, abs=50)
     assert len(numeric.histogram_counts) == HISTOGRAM_BUCKETS and sum(numeric.histogram_counts) == 100001
     assert numeric.histogram_edges[0] == 0 and numeric.histogram_edges[-1] == 100000
-    assert max(numeric.histogram_counts) - min(numeric.histogram_counts) <= 1
+    exact = compute_statistics(write_parquet("v.parquet", "SELECT range::DOUBLE AS x FROM range(100000)"))
+    assert not exact.column("x").numeric.histogram_estimated  # every row read: counted, not estimated
+    assert set(exact.column("x").numeric.histogram_counts) == {5000}
+    # Over SAMPLE_ROWS rows the buckets are estimated from the sample: within its stated error
+    # (3 standard errors of a 5 % share of 100,000 sampled rows, in rows of the whole column).
+    assert numeric.histogram_estimated
+    assert all(abs(count - 5000) <= 3 * (0.05 * 0.95 / SAMPLE_ROWS) ** 0.5 * 100001 for count in numeric.histogram_counts)
+    assert numeric.histogram_counts[0] >= 1 and numeric.histogram_counts[-1] >= 1
     buckets = numeric.quantile_histogram
     assert len(buckets) == 10 and buckets[0][0] == 0 and buckets[4][1] == pytest.approx(50000, rel=0.01)
 
