@@ -34,6 +34,7 @@ from modelyard.data.csv_source import sql_string
 from modelyard.data.inputs import ReadOptions, open_input
 from modelyard.data.quantiles import (
     MIN_SAMPLED_FOR_HISTOGRAM,
+    Sample,
     histogram_of,
     percentiles_of,
     sample_threshold,
@@ -238,12 +239,12 @@ def _sliced(
             hint="slice by columns with few distinct values",
         )
     parts = {tuple(row[: len(slices)]): read_aggregates(row[len(slices) :], plan, known) for row in grouped}
-    _count(con, scan, count_sets(plan, list(parts.values()), edges, set(known.guarded)), parts, slices, top_k)
+    _count(con, scan, count_sets(plan, list(parts.values()), edges, known), parts, slices, top_k)
     return {_slice_label(slices, key): build(plan, part, edges, None) for key, part in parts.items()}
 
 
 def _whole_table(
-    con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], tell: Progress
+    con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], top_k: int, tell: Progress
 ) -> tuple[Partial, Known, dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
     """The ranges query, the percentile sample and pass 1: everything but the counting pass.
 
@@ -259,12 +260,15 @@ def _whole_table(
     ranges = _ranges(con, scan, plan)
     guarded = non_finite(plan, ranges.low_high)
     numeric = [c for c in plan if c.type in NUMERIC and ranges.low_high[c.name][0] is not None]
-    values = {}
-    if numeric:
-        tell("pass 1/3: percentile sample")
-        values = sample_values(con, numeric, scan.sample_table, scan.row_number, ranges.num_rows)
+    sampled = numeric + [c for c in plan if c.type == "string"]
+    sample = Sample(rows=0, whole=True)
+    if sampled and ranges.num_rows:
+        tell("pass 1/3: sample")
+        sample = sample_values(con, sampled, scan.sample_table, scan.row_number, ranges.num_rows)
+    values = sample.numbers
     shifts = {name: float(found.mean()) for name, found in values.items() if found.size}
-    known = Known(guarded, shifts)
+    listed = frozenset(c.name for c in plan if sample.few_values(c.name, ranges.num_rows))
+    known = Known(guarded, shifts, listed, top_k)
     tell("pass 2/3: counts, ranges, moments")
     whole, known = _aggregate(con, scan, plan, known)
     for name, found in values.items():
@@ -319,9 +323,11 @@ def compute_statistics(
                     raise UsageError(
                         f"cannot slice by '{name}': no such column", hint=did_you_mean(name, [c.name for c in plan])
                     )
-            whole, known, edges, left = _whole_table(con, scan, plan, tell)
-            tell("pass 3/3: values, lengths")
-            _count(con, scan, count_sets(plan, [whole], left, set(known.guarded)), {(): whole}, [], top_k)
+            whole, known, edges, left = _whole_table(con, scan, plan, top_k, tell)
+            sets = count_sets(plan, [whole], left, known)
+            if sets:
+                tell("pass 3/3: values")
+                _count(con, scan, sets, {(): whole}, [], top_k)
             stamps = [c for c in plan if c.type == "timestamp"]
             if stamps and whole.num_rows:
                 tell("timestamps: largest gap")

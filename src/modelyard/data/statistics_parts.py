@@ -72,13 +72,37 @@ def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> P
     partial = Partial(int(next(values)))
     for column in plan:
         count = partial.counts[column.name] = int(next(values))
-        kind = kind_of(column)
+        kind = kind_of(column, known)
         if kind is None:
             continue
-        raw = partial.raw[column.name] = [next(values) for _ in range(WIDTH[kind])]
+        raw = [next(values) for _ in range(WIDTH[kind])]
         if kind == "numeric":
             raw[MEAN], raw[STD] = _moments(finite_count(count, raw), raw, known, column)
+        elif kind == "listed":
+            raw = [_list_values(column.name, raw[0] or {}, partial, known.top_k)]
+        elif kind == "values":
+            low, high, total = raw[1:]
+            if low is not None:
+                partial.lengths[column.name] = _Lengths(int(low), int(high), int(total))
+            raw = raw[:1]
+        partial.raw[column.name] = raw
     return partial
+
+
+def _list_values(name: str, counts: dict[Any, Any], partial: Partial, top_k: int) -> int:
+    """A listed column's value counts (from ``histogram``) as top values, exact distinct count and lengths.
+
+    Ordered as the counting pass orders them: most frequent first, ties by value (code point order,
+    which is DuckDB's byte order of UTF-8).
+    """
+    pairs = sorted(((str(value), int(count)) for value, count in counts.items()), key=lambda p: (-p[1], p[0]))
+    if pairs:
+        sizes = [len(value) for value, _ in pairs]
+        total = sum(size * count for size, (_, count) in zip(sizes, pairs, strict=True))
+        partial.lengths[name] = _Lengths(min(sizes), max(sizes), total)
+        partial.top[name] = pairs[:top_k]
+    partial.distinct[name] = len(pairs)
+    return len(pairs)
 
 
 def finite_count(count: int, raw: list[Any]) -> int:
@@ -127,36 +151,35 @@ def count_sets(
     plan: list[Column],
     parts: list[Partial],
     edges: dict[str, tuple[float, float]],
-    guarded: set[str],
+    known: Known,
 ) -> list[CountSet]:
-    """What the counting pass counts: buckets of every numeric column with a range, the values of every
-    string/bool column some group can list, and only the lengths of the others."""
+    """What the counting pass counts: buckets of the numeric columns in ``edges``, and the values of
+    every string column that pass 1 did not list but some group has few enough values to list."""
     sets = []
     for column in plan:
         if column.name in edges:
             low, high = edges[column.name]
             width = (high - low) / HISTOGRAM_BUCKETS
-            sets.append(CountSet("bucket", column, low, width, column.name in guarded))
-        elif column.has_values and any(p.counts[column.name] for p in parts):
-            exact = any(p.counts[column.name] and p.is_exact(column.name) for p in parts)
-            sets.append(CountSet("value" if exact else "length", column))
+            sets.append(CountSet("bucket", column, low, width, known.guards(column)))
+        elif kind_of(column, known) == "values" and any(
+            p.counts[column.name] and p.is_exact(column.name) for p in parts
+        ):
+            sets.append(CountSet("value", column))
     return sets
 
 
+def _listable(name: str, parts: list[Partial]) -> bool:
+    return any(part.counts[name] and part.is_exact(name) for part in parts)
+
+
 def read_counts(row: tuple[Any, ...], sets: list[CountSet], part: Partial) -> None:
-    """One row of the counting pass (after the slice keys): a bucket, a length, or one of the top values."""
+    """One row of the counting pass (after the slice keys): a bucket, or one of the top values."""
     index, number, text, count, distinct, min_len, sum_len, max_len = row
     counted = sets[int(index)]
     name = counted.column.name
     if counted.what == "bucket":
         bucket = min(max(int(number), 0), HISTOGRAM_BUCKETS - 1)  # the maximum lands one past the last edge
         part.histograms.setdefault(name, [0] * HISTOGRAM_BUCKETS)[bucket] += int(count)
-    elif counted.what == "length":
-        seen = part.lengths.setdefault(name, _Lengths())
-        size = int(number)
-        seen.low = size if seen.low is None else min(seen.low, size)
-        seen.high = size if seen.high is None else max(seen.high, size)
-        seen.total += size * int(count)
     else:
         part.lengths[name] = _Lengths(int(min_len), int(max_len), int(sum_len))
         if part.is_exact(name):
@@ -223,10 +246,10 @@ def build(
     for column in plan:
         count = partial.counts[column.name]
         numeric = string = lists = None
-        kind = kind_of(column)
+        kind = kind_of(column, Known())
         if kind == "numeric":
             numeric = _numeric(column, partial, edges)
-        elif kind == "values":
+        elif kind in ("values", "listed"):
             string = _string(column, partial)
         elif kind == "list":
             low, mean, high, total = partial.raw[column.name]

@@ -81,7 +81,7 @@ def _projection(index: int, column: Column, guarded: bool) -> list[str]:
     if column.type == "string":
         return [f"{column.ident} AS __s{index}"]
     if column.type == "bool":
-        return [f"{column.ident} AS __b{index}"]
+        return [f"{column.text} AS __s{index}"]  # listed as 'true' / 'false', like the counting pass
     if column.type == "list":
         return [f"len({column.ident}) AS __l{index}"]
     return [f"CASE WHEN {column.ident} IS NULL THEN NULL ELSE 1 END AS __o{index}"]
@@ -99,6 +99,11 @@ class Known:
 
     guarded: frozenset[str] = frozenset()
     shifts: Mapping[str, float] = field(default_factory=dict)
+    #: String and bool columns with so few values that pass 1 lists them all (``histogram``), so the
+    #: counting pass skips them; the other string columns get an approximate distinct count and lengths.
+    listed: frozenset[str] = frozenset()
+    #: How many most frequent values are kept of a listed column.
+    top_k: int = 50
 
     def guards(self, column: Column) -> bool:
         return column.name in self.guarded and column.type == "float"
@@ -131,26 +136,28 @@ def _aggregates(index: int, column: Column, known: Known, percentiles: bool) -> 
             f"approx_quantile({f}, {grid()})" if percentiles else "NULL",
         ]
         return found
-    if column.type == "string":
-        return [f"count(__s{index})", f"approx_count_distinct(__s{index})"]
-    if column.type == "bool":
-        return [f"count(__b{index})", "2"]  # at most two values: always counted exactly
+    if column.has_values:
+        s = f"__s{index}"
+        if column.name in known.listed or column.type == "bool":
+            return [f"count({s})", f"histogram({s})"]
+        return [f"count({s})", f"approx_count_distinct({s})", *(f"{f}(length({s}))" for f in ("min", "max", "sum"))]
     if column.type == "list":
         size = f"__l{index}"
         return [f"count({size})", f"min({size})", f"avg({size})", f"max({size})", f"sum({size})"]
     return [f"count(__o{index})"]
 
 
-#: Values per column after its count, by kind (see ``_aggregates``).
-WIDTH = {"numeric": 9, "values": 1, "list": 4}
-
-
-def kind_of(column: Column) -> str | None:
+def kind_of(column: Column, known: Known) -> str | None:
+    """How pass 1 summarises a column; ``WIDTH`` says how many values follow its count."""
     if column.type in NUMERIC:
         return "numeric"
     if column.has_values:
-        return "values"
+        return "listed" if column.name in known.listed or column.type == "bool" else "values"
     return "list" if column.type == "list" else None
+
+
+#: Values per column after its count, by kind (see ``_aggregates``).
+WIDTH = {"numeric": 9, "listed": 1, "values": 4, "list": 4}
 
 
 def slice_keys(slice_by: list[str]) -> list[str]:
@@ -194,7 +201,7 @@ def aggregate_sql(
 
 @dataclass(frozen=True)
 class CountSet:
-    """One grouping set of the counting pass: what is counted (``bucket``, ``value`` or ``length``) of a column."""
+    """One grouping set of the counting pass: what is counted (``bucket`` or ``value``) of a column."""
 
     what: str
     column: Column
@@ -207,18 +214,16 @@ class CountSet:
     def expression(self) -> str:
         if self.what == "value":
             return self.column.text
-        if self.what == "length":
-            return f"length({self.column.text})"
         v = self.column.value
         bucket = bucket_of(v, self.low, self.width)
         return f"CASE WHEN isfinite({v}) THEN {bucket} END" if self.guard else bucket
 
 
 def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int) -> str:
-    """Pass 3: the histogram buckets, string lengths and value counts of ``sets`` in one ``GROUPING SETS`` scan.
+    """Pass 3: the histogram buckets and value counts of ``sets`` in one ``GROUPING SETS`` scan.
 
     Each row out is ``slice keys..., set index, numeric key, text key, count, distinct, min length,
-    total length, max length``: all the rows of bucket and length sets, and for value sets the
+    total length, max length``: all the rows of bucket sets, and for value sets the
     ``top_k`` most frequent values (ties broken by value, for a stable order) with the set's exact
     distinct count and string lengths (computed over every value, not just the top). Nulls are not
     counted: a missing value is in the column's ``missing``, a NaN in its ``nan``.
@@ -259,12 +264,15 @@ def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int
 
 
 def sample_sql(columns: list[Column], table_sql: str, row_number: str | None, threshold: int | None) -> str:
-    """The sampled values of numeric columns: rows whose position hashes below ``threshold`` (of 2**64).
+    """The sampled values of numeric (as DOUBLE) and string columns: rows whose position hashes below
+    ``threshold`` (of 2**64).
 
     Hashing the row's position (not its values) makes the sample the same on every run and unbiased
     whatever the data's order; ``threshold=None`` reads every row (small data stays exact).
     """
-    values = ", ".join(f"CAST({c.value} AS DOUBLE) AS __q{i}" for i, c in enumerate(columns))
+    values = ", ".join(
+        f"{c.ident if c.type == 'string' else f'CAST({c.value} AS DOUBLE)'} AS __q{i}" for i, c in enumerate(columns)
+    )
     where = "" if threshold is None or row_number is None else f" WHERE {_sampled(row_number, threshold)}"
     return f"SELECT {values} FROM {table_sql}{where}"
 
