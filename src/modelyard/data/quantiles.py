@@ -1,5 +1,5 @@
 """A fixed-size deterministic sample of rows, and what it gives: the whole table's 101 percentiles per
-numeric column, its histogram estimate, and which string columns have few enough values to list.
+numeric column, and its histogram estimate.
 
 A streaming sketch (DuckDB's t-digest ``approx_quantile``) costs a sketch update per value per column:
 on 1,000,000 rows x 19 numeric columns it was more than half of the statistics time. Percentiles of a
@@ -19,11 +19,9 @@ a staged Arrow table), so the same data gives the same percentiles on every run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow.compute as pc
 
 from modelyard.core.statistics import PERCENTILE_GRID
 from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, Column, sample_sql
@@ -35,9 +33,6 @@ if TYPE_CHECKING:
 SAMPLE_ROWS = 100_000
 #: Fewer sampled values than this (a mostly empty column) and a histogram is counted exactly instead.
 MIN_SAMPLED_FOR_HISTOGRAM = 1_000
-#: A string column with at most this many values has them listed by pass 1 (DuckDB's ``histogram``,
-#: cheap for few values and slow for many) instead of counted by the counting pass.
-LIST_IN_PASS_1 = 1_000
 #: Columns fetched per sample query: bounds the sample's memory on very wide tables (8 bytes a value).
 COLUMNS_PER_QUERY = 64
 
@@ -49,62 +44,30 @@ def sample_threshold(num_rows: int, sample_rows: int = SAMPLE_ROWS) -> int | Non
     return int(sample_rows / num_rows * 2**64)
 
 
-@dataclass
-class Sample:
-    """What the sample saw: the finite values of each numeric column, how varied each string column is."""
-
-    #: Rows in the sample, and whether they are every row of the table.
-    rows: int
-    whole: bool
-    numbers: dict[str, np.ndarray] = field(default_factory=dict)
-    #: Per string column: its distinct values in the sample, and how many of them were seen only once.
-    texts: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def few_values(self, name: str, num_rows: int) -> bool:
-        """Whether a string column has at most ``LIST_IN_PASS_1`` values, judged from the sample.
-
-        Exact for a whole-table sample. Otherwise the values the sample missed are bounded by the
-        Good-Turing estimate: the share of rows holding an unseen value is about the share of sampled
-        values seen once, so at most that many rows of the table (``once / rows * num_rows``) can bring
-        a new value. Should the judgement be wrong the statistics are still exact: pass 1 lists the
-        column all the same, only more slowly.
-        """
-        if name not in self.texts:
-            return False
-        distinct, once = self.texts[name]
-        unseen = 0.0 if self.whole else once / max(self.rows, 1) * num_rows
-        return distinct + unseen <= LIST_IN_PASS_1
-
-
 def sample_values(
     con: duckdb.DuckDBPyConnection,
     columns: list[Column],
     table_sql: str,
     row_number: str | None,
     num_rows: int,
-) -> Sample:
-    """The sample of ``columns`` (numeric and string) of a table of ``num_rows`` rows.
+) -> dict[str, np.ndarray]:
+    """Per numeric column, its finite sampled values (all of them in a table of at most ``SAMPLE_ROWS`` rows).
 
     ``row_number`` is the SQL of the row's position in ``table_sql``; without one every row of
-    ``table_sql`` is read (it is the sample already, or the table is small).
+    ``table_sql`` is read (it is the sample already).
     """
-    threshold = sample_threshold(num_rows)
-    sample = Sample(rows=0, whole=threshold is None)
+    threshold = sample_threshold(num_rows) if row_number is not None else None
+    found: dict[str, np.ndarray] = {}
     for start in range(0, len(columns), COLUMNS_PER_QUERY):
         chunk = columns[start : start + COLUMNS_PER_QUERY]
-        sql = sample_sql(chunk, table_sql, row_number, threshold if row_number is not None else None)
-        fetched = con.sql(sql).to_arrow_table()
-        sample.rows = fetched.num_rows
+        fetched = con.execute(sample_sql(chunk, table_sql, row_number, threshold)).fetchnumpy()
         for index, column in enumerate(chunk):
-            values = fetched.column(index).drop_null()
-            if column.type == "string":
-                counts = pc.value_counts(values)
-                once = pc.sum(pc.equal(counts.field("counts"), 1)).as_py() or 0
-                sample.texts[column.name] = (len(counts), int(once))
-            else:
-                numbers = np.asarray(values.to_numpy(), dtype=np.float64)
-                sample.numbers[column.name] = numbers[np.isfinite(numbers)]
-    return sample
+            values = fetched[f"__q{index}"]
+            if isinstance(values, np.ma.MaskedArray):
+                values = values.compressed()
+            values = np.asarray(values, dtype=np.float64)
+            found[column.name] = values[np.isfinite(values)]
+    return found
 
 
 def percentiles_of(values: np.ndarray) -> list[float] | None:

@@ -1,21 +1,25 @@
 """Computing dataset statistics with DuckDB in a small fixed number of passes, however many columns.
 
-0. a CSV, JSON Lines or query input is read once into a private table (the passes below scan it);
-   Parquet is scanned where it is;
-1. one aggregate over every column at once: counts, ranges, moments, zeros and negatives per numeric
-   column, an approximate distinct count per string, list sizes (a float column found holding NaN or
-   infinity is summarised again, over its finite values only, by a small aggregate of those columns);
-2. the percentiles of every numeric column, from a fixed-size sample of rows (see :mod:`.quantiles`);
-3. ``GROUPING SETS`` counting, per column, histogram buckets (the edges need pass 1's range), string
-   values (exact top values, distinct counts and lengths) or, for a string column with too many values
-   to list, only its lengths: one scan for the numeric columns, one for the string and bool columns;
-4. only when the table has timestamp columns: one sorted scan for the largest gap between values.
+0. a CSV, JSON Lines or query input is read once into an Arrow table that the passes below scan (a
+   private Parquet file above 512 MB of text); Parquet is scanned where it is. Then a ranges query
+   (row count, min and max of the numeric columns: answered from a Parquet footer, or at memory speed)
+   says which float columns hold NaN or infinity;
+1. a fixed-size sample of rows (see :mod:`.quantiles`): the percentiles of every numeric column, its
+   equal-width histogram (exact when the sample is the whole table), and its mean, the shift of pass 1's
+   variance;
+2. one aggregate over every column at once: counts, ranges, sums and squared distances, zeros and
+   negatives per numeric column, an approximate distinct count per string, bool values, list sizes;
+3. the listing pass: every value of the string columns with at most ``LISTED_DISTINCT`` values (DuckDB's
+   ``histogram``) and the lengths of those with too many to count;
+4. ``GROUPING SETS`` counting the values of the string columns in between (exact top values, distinct
+   counts and lengths), and the buckets of any numeric column the sample barely saw;
+5. only when the table has timestamp columns: one sorted scan for the largest gap between values.
 
-Statistics by slice run passes 1 and 3 again with ``GROUP BY`` the slice columns (percentiles by
-t-digest there, since slice sizes are not known in advance), so slicing costs two passes whatever the
-number of slices; slice histograms share the whole table's edges so that they can be compared. Going
-column by column (or slice by slice) would scan the file once per column, which is what makes naive
-profilers slow on wide tables. Nothing is ever loaded into pandas.
+Statistics by slice run passes 2 to 4 again with ``GROUP BY`` the slice columns (percentiles by
+t-digest there, since slice sizes are not known in advance; histograms counted exactly, with the whole
+table's edges so that they can be compared), so slicing costs three passes whatever the number of
+slices. Going column by column (or slice by slice) would scan the file once per column, which is what
+makes naive profilers slow on wide tables. Nothing is ever loaded into pandas.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from modelyard.data.csv_source import sql_string
 from modelyard.data.inputs import ReadOptions, open_input
 from modelyard.data.quantiles import (
     MIN_SAMPLED_FOR_HISTOGRAM,
-    Sample,
     histogram_of,
     percentiles_of,
     sample_threshold,
@@ -61,12 +64,14 @@ from modelyard.data.statistics_parts import (
     non_finite,
     read_aggregates,
     read_counts,
+    read_listing,
 )
 from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, Column, CountSet, Known, slice_keys
 from modelyard.errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
     import duckdb
+    import numpy as np
     import pyarrow
 
 __all__ = ["DEFAULT_TOP_K", "EXACT_DISTINCT_LIMIT", "HISTOGRAM_BUCKETS", "MAX_SLICES", "compute_statistics"]
@@ -239,6 +244,11 @@ def _sliced(
             hint="slice by columns with few distinct values",
         )
     parts = {tuple(row[: len(slices)]): read_aggregates(row[len(slices) :], plan, known) for row in grouped}
+    if known.listed or known.long:
+        for row in _run(con, source, passes.listing_sql(plan, source.sql, slices, known)):
+            part = parts.get(tuple(row[: len(slices)]))
+            if part is not None:
+                read_listing(row[len(slices) :], plan, known, part)
     _count(con, scan, count_sets(plan, list(parts.values()), edges, known), parts, slices, top_k)
     return {_slice_label(slices, key): build(plan, part, edges, None) for key, part in parts.items()}
 
@@ -246,31 +256,32 @@ def _sliced(
 def _whole_table(
     con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], top_k: int, tell: Progress
 ) -> tuple[Partial, Known, dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-    """The ranges query, the percentile sample and pass 1: everything but the counting pass.
+    """The ranges query, the percentile sample, pass 1 and the listing pass: all but the counting pass.
 
-    Returns the statistics so far, what pass 1 was told, every numeric column's histogram range, and
-    the ranges whose histograms are left to the counting pass (columns the sample barely saw); the
+    Returns the statistics so far, what the passes were told, every numeric column's histogram range,
+    and the ranges whose histograms are left to the counting pass (columns the sample barely saw); the
     others are bucketed from the sample (exact when it holds every row, see :func:`.histogram_of`).
 
     The order is chosen so that each step tells the next what makes it cheaper: the ranges give the
-    row count (the sample's rate), the guarded columns and the histogram edges; the sample gives the
-    shift of every variance. Sorting the sample for its percentiles (NumPy, one core) runs in a thread
-    while DuckDB runs pass 1.
+    row count (the sample's rate) and the guarded columns; the sample gives the shift of every
+    variance; pass 1's approximate distinct counts say which string columns to list, count or only
+    measure.
     """
     ranges = _ranges(con, scan, plan)
-    guarded = non_finite(plan, ranges.low_high)
     numeric = [c for c in plan if c.type in NUMERIC and ranges.low_high[c.name][0] is not None]
-    sampled = numeric + [c for c in plan if c.type == "string"]
-    sample = Sample(rows=0, whole=True)
-    if sampled and ranges.num_rows:
-        tell("pass 1/3: sample")
-        sample = sample_values(con, sampled, scan.sample_table, scan.row_number, ranges.num_rows)
-    values = sample.numbers
+    values: dict[str, np.ndarray] = {}
+    if numeric:
+        tell("pass 1/4: sample")
+        values = sample_values(con, numeric, scan.sample_table, scan.row_number, ranges.num_rows)
     shifts = {name: float(found.mean()) for name, found in values.items() if found.size}
-    listed = frozenset(c.name for c in plan if sample.few_values(c.name, ranges.num_rows))
-    known = Known(guarded, shifts, listed, top_k)
-    tell("pass 2/3: counts, ranges, moments")
-    whole, known = _aggregate(con, scan, plan, known)
+    tell("pass 2/4: counts, ranges, moments")
+    whole, known = _aggregate(con, scan, plan, Known(non_finite(plan, ranges.low_high), shifts, top_k=top_k))
+    known = replace(known, listed=whole.few_values(plan), long=whole.many_values(plan))
+    if known.listed or known.long:
+        tell("pass 3/4: values listed")
+        read_listing(
+            _run(con, scan.source, passes.listing_sql(plan, scan.source.sql, [], known))[0], plan, known, whole
+        )
     for name, found in values.items():
         whole.raw[name][PERCENTILES] = percentiles_of(found)
     edges = edges_of(plan, whole)
@@ -326,7 +337,7 @@ def compute_statistics(
             whole, known, edges, left = _whole_table(con, scan, plan, top_k, tell)
             sets = count_sets(plan, [whole], left, known)
             if sets:
-                tell("pass 3/3: values")
+                tell("pass 4/4: values counted")
                 _count(con, scan, sets, {(): whole}, [], top_k)
             stamps = [c for c in plan if c.type == "timestamp"]
             if stamps and whole.num_rows:

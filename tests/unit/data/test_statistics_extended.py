@@ -30,7 +30,8 @@ def test_percentiles_and_histograms_of_a_uniform_column(write_parquet: Writer) -
     # Over SAMPLE_ROWS rows the buckets are estimated from the sample: within its stated error
     # (3 standard errors of a 5 % share of 100,000 sampled rows, in rows of the whole column).
     assert numeric.histogram_estimated
-    assert all(abs(count - 5000) <= 3 * (0.05 * 0.95 / SAMPLE_ROWS) ** 0.5 * 100001 for count in numeric.histogram_counts)
+    error = 3 * (0.05 * 0.95 / SAMPLE_ROWS) ** 0.5 * 100001
+    assert all(abs(count - 5000) <= error for count in numeric.histogram_counts)
     assert numeric.histogram_counts[0] >= 1 and numeric.histogram_counts[-1] >= 1
     buckets = numeric.quantile_histogram
     assert len(buckets) == 10 and buckets[0][0] == 0 and buckets[4][1] == pytest.approx(50000, rel=0.01)

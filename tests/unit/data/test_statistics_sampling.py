@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.data import statistics as statistics_module
+from modelyard.data import statistics_parts
 from modelyard.data.quantiles import SAMPLE_ROWS
 from modelyard.data.statistics import compute_statistics
 
@@ -104,3 +105,35 @@ def test_slices_keep_percentiles_and_guard_nan_per_slice(write_parquet: Writer) 
 def test_a_parquet_column_named_like_the_row_number_does_not_clash(write_parquet: Writer) -> None:
     stats = compute_statistics(write_parquet("rn.parquet", "SELECT range AS file_row_number FROM range(50)"))
     assert stats.column("file_row_number").numeric.percentiles[50] == 24.5
+
+
+def test_listed_and_counted_string_columns_get_the_same_statistics(
+    write_parquet: Writer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1,500 values: above LISTED_DISTINCT, so the counting pass counts them; with the limit raised the
+    # listing pass lists them instead. Both must give the same top values (ties by value), distinct
+    # count and lengths; the bool column is counted in pass 1 either way.
+    query = (
+        "SELECT 'v' || (range % 1500) || repeat('é', (range % 1500 % 7)::INTEGER) AS s, range % 3 = 0 AS b, "
+        "CASE WHEN range % 11 = 0 THEN NULL ELSE 'k' || (range % 5) END AS few FROM range(30000)"
+    )
+    path = write_parquet("strings.parquet", query)
+    counted = compute_statistics(path, slice_by=["few"])
+    monkeypatch.setattr(statistics_parts, "LISTED_DISTINCT", 10_000)
+    listed = compute_statistics(path, slice_by=["few"])
+    assert counted.to_dict() == listed.to_dict()
+    s = listed.column("s").string
+    assert s.distinct == 1500 and not s.distinct_is_approximate and s.top[0][1] == 20
+    assert [value for value, _ in s.top] == sorted(value for value, _ in s.top)  # all tied: ordered by value
+    sizes = [1 + len(str(i)) + i % 7 for i in range(1500)]  # characters, not bytes: 'é' is one
+    assert (s.min_len, s.max_len, s.mean_len) == (min(sizes), max(sizes), pytest.approx(sum(sizes) / 1500))
+    b = listed.column("b").string
+    assert b.distinct == 2 and dict(b.top) == {"false": 20000, "true": 10000}
+    few = listed.column("few")
+    assert few.missing == 30000 // 11 + 1 and few.string.distinct == 5
+
+
+def test_an_all_false_bool_column_lists_one_value(write_parquet: Writer) -> None:
+    stats = compute_statistics(write_parquet("f.parquet", "SELECT false AS b, NULL::BOOLEAN AS n FROM range(10)"))
+    assert stats.column("b").string.top == (("false", 10),) and stats.column("b").string.distinct == 1
+    assert stats.column("n").string.distinct == 0 and stats.column("n").missing == 10
