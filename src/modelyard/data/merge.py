@@ -4,7 +4,8 @@ Which fields merge exactly and which only approximately is a property of the mat
 
 - exact: row count, count, missing, min, max, zeros, negatives, NaN, infinity, mean (weighted by
   count), standard deviation (pooled with the between-partition term, Chan et al.), string length
-  min / max / mean, list value counts, histograms whose edges are identical on every side, and top
+  min / max / mean, list value counts, histograms whose edges are identical on every side (estimated
+  when a side's was, ``histogram_estimated``), and top
   values and distinct counts when every side lists all its values (``StringStats.is_complete``);
 - approximate: percentiles (re-read from the count-weighted mixture of the partitions' cumulative
   distributions), histograms with different edges (re-bucketed assuming values spread evenly inside
@@ -133,6 +134,7 @@ def _merge_numeric(columns: list[ColumnStatistics]) -> NumericStats | None:
         percentiles=percentiles,
         histogram_edges=edges,
         histogram_counts=counts,
+        histogram_estimated=any(stats.histogram_estimated for stats, _ in parts),
         max_gap=_max([stats.max_gap for stats, _ in parts]),
         approximate=rebucketed or sum(1 for stats, count in parts if stats.percentiles and count) > 1,
     )

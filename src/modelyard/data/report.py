@@ -109,16 +109,18 @@ def _histogram(column: ColumnStatistics, split: str) -> str:
     width, height, top = 300, 70, max(numeric.histogram_counts) or 1
     step = width / len(counts)
     show = _when if column.type == "timestamp" else _num
+    about = "≈ " if numeric.histogram_estimated else ""  # estimated from the percentile sample
     bars = []
     for index, count in enumerate(counts):
         h = round(height * count / top, 1)
         bars.append(
             f"<rect x='{index * step + 0.5:.1f}' y='{height - h:.1f}' width='{max(step - 1, 1):.1f}' height='{h}'>"
-            f"<title>{_e(show(edges[index]))} – {_e(show(edges[index + 1]))}: {count:,}</title></rect>"
+            f"<title>{_e(show(edges[index]))} – {_e(show(edges[index + 1]))}: {about}{count:,}</title></rect>"
         )
     labels = (
         f"<text x='0' y='{height + 12}'>{_e(show(edges[0]))}</text>"
         f"<text x='{width}' y='{height + 12}' text-anchor='end'>{_e(show(edges[-1]))}</text>"
+        + (f"<text x='{width / 2:.0f}' y='{height + 12}' text-anchor='middle'>≈ sampled</text>" if about else "")
     )
     return (
         f"<svg class='hist' width='{width}' height='{height + 16}' viewBox='0 0 {width} {height + 16}' role='img' "
