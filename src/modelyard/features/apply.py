@@ -13,7 +13,9 @@ or Arrow table that lacks a whole column is an error instead, because that is al
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,6 +62,7 @@ def _floats(values: Iterable[Any], name: str, noun: str) -> np.ndarray:
 
 
 _FLOAT_OR_NONE = frozenset({float, type(None)})
+_getter = IdentityMemo(lambda names: operator.itemgetter(*names))  # one per fitted transform's name tuple
 _MATRIX_ROWS = 256  # up to this many rows, numeric columns are shaped as one matrix (see _numeric_batch)
 
 
@@ -70,7 +73,7 @@ class _Records:
 
     def __init__(self, rows: Sequence[Any]) -> None:
         for i, row in enumerate(rows):
-            if not isinstance(row, Mapping):
+            if type(row) is not dict and not isinstance(row, Mapping):  # the exact type first: ABC checks cost
                 raise UsageError(
                     f"record {i} is a {type(row).__name__}, expected a mapping of field to value",
                     where=Location(row=i),
@@ -86,15 +89,24 @@ class _Records:
     def values(self, name: str) -> list[Any]:
         return [row.get(name) for row in self.rows]
 
-    def float_matrix(self, names: list[str]) -> np.ndarray | None:
+    def float_matrix(self, names: tuple[str, ...]) -> np.ndarray | None:
         """rows x names float64 in one conversion when every value is a float or None (NaN), as in a checked
-        JSON request; None otherwise, to be read column by column."""
+        JSON request; None otherwise (or when a record lacks a field), to be read column by column.
+
+        Read with one ``itemgetter`` call per row, in C: a served micro-batch of ten 30-field records cost
+        25 µs with a ``row.get`` per cell, half of its whole prediction."""
         import numpy as np
 
-        cells = [row.get(name) for row in self.rows for name in names]
-        if not set(map(type, cells)) <= _FLOAT_OR_NONE:
+        if not names:
             return None
-        return np.array(cells, dtype=np.float64).reshape(len(self.rows), len(names))
+        getter = _getter(names)
+        try:
+            rows = list(map(getter, self.rows)) if len(names) > 1 else [(getter(row),) for row in self.rows]
+        except (KeyError, TypeError):
+            return None
+        if not set(map(type, itertools.chain.from_iterable(rows))) <= _FLOAT_OR_NONE:
+            return None
+        return np.array(rows, dtype=np.float64).reshape(len(self.rows), len(names))
 
     def categories(self, name: str) -> tuple[np.ndarray, list[str | None]]:
         return _codes(self.values(name))
@@ -231,12 +243,15 @@ def column_reader(data: Any) -> _Records | _Frame | _Arrow:
     )
 
 
+_names_of = IdentityMemo(lambda numeric: tuple(p.name for p in numeric))  # per fitted transform
+
+
 def _numeric_matrix(numeric: Sequence[NumericParams], reader: Any, derived: dict[str, np.ndarray]) -> np.ndarray:
     """The numeric input columns side by side, read in the transform's order (so the same first bad value)."""
     import numpy as np
 
-    names = [p.name for p in numeric]
-    if isinstance(reader, _Records) and not any(name in derived for name in names):
+    names = _names_of(numeric)
+    if isinstance(reader, _Records) and not (derived and any(name in derived for name in names)):
         matrix = reader.float_matrix(names)
         if matrix is not None:
             return matrix
@@ -295,6 +310,8 @@ class _Block:
         self.width = at
         self.offsets = np.array([numeric[j].offset for j in self.plain_in], dtype=np.float64)
         self.divisors = np.array([numeric[j].divisor for j in self.plain_in], dtype=np.float64)
+        # Every column plain, one output each, in order (standardized numbers): slices instead of fancy indexing.
+        self.all_plain = self.plain_in == list(range(len(numeric))) and self.plain_at == self.plain_in
 
 
 _block_of = IdentityMemo(_Block)  # one _Block per fitted transform's numeric tuple
@@ -318,7 +335,9 @@ def _shape_block(block: _Block, x: np.ndarray, out: np.ndarray, start: int) -> i
             out[:, start + at] = (column - p.offset) / p.divisor
         else:
             out[np.arange(len(column)), start + at + np.searchsorted(np.asarray(p.edges), column, side="right")] = 1.0
-    if block.plain_in:
+    if block.all_plain:
+        out[:, start : start + len(block.plain_in)] = (x - block.offsets) / block.divisors
+    elif block.plain_in:
         at_out = [start + at for at in block.plain_at] if start else block.plain_at
         out[:, at_out] = (x[:, block.plain_in] - block.offsets) / block.divisors
     return start + block.width
@@ -355,6 +374,14 @@ def _positions(p: CategoricalParams, keys: list[str | None]) -> list[int]:
     return [fill if key is None else index.get(key, oov) for key in keys]
 
 
+def _total_width(transform: FittedTransform) -> int:
+    parts = (*transform.numeric, *transform.categorical, *transform.crosses, *transform.dates)
+    return sum(part.width for part in parts)
+
+
+_width_of = IdentityMemo(_total_width)  # summed once per fitted transform, not per served batch
+
+
 def apply_batch(transform: FittedTransform, data: Any) -> np.ndarray:
     """The feature matrix (rows x ``len(feature_names_out)``, float64) for a batch of rows."""
     import numpy as np
@@ -362,8 +389,7 @@ def apply_batch(transform: FittedTransform, data: Any) -> np.ndarray:
     reader = column_reader(data)
     n = len(reader)
     derived = derive_batch(transform.functions, reader) if transform.functions else {}
-    parts = (*transform.numeric, *transform.categorical, *transform.crosses, *transform.dates)
-    out = np.zeros((n, sum(part.width for part in parts)), dtype=np.float64)
+    out = np.zeros((n, _width_of(transform)), dtype=np.float64)
     rows = np.arange(n)
     start = _numeric_batch(transform.numeric, reader, derived, out)
     coded: dict[str, tuple[np.ndarray, list[str | None]]] = {}
