@@ -10,11 +10,13 @@ estimator call); large ones predict in the thread pool so that health checks kee
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +58,78 @@ def _answer(obj: Any, status: int = 200) -> Answer:
     return Answer(status, orjson.dumps(obj))
 
 
-Answering = Callable[[ServedModel, Any, Call], Awaitable[tuple[Answer, Any, Any]]]
+@dataclass(frozen=True)
+class Asked:
+    """A request read by its protocol: the records, which outputs it wants, and what its answer needs."""
+
+    records: Any
+    proba: bool = False
+    pred: bool = True
+    context: Any = None
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One protocol's two halves around the prediction, both plain functions: ``ask`` reads the body into
+    records, ``reply`` writes the predictions as the answer (and the outputs the log and traffic keep).
+
+    Why not one coroutine per protocol wrapping the prediction: every coroutine layer is crossed twice per
+    request (suspend at the batch future, resume), and the request path had six; it has three now."""
+
+    name: str
+    ask: Callable[[ServedModel, Any, Call], Asked]
+    reply: Callable[[ServedModel, Call, Asked, Any, Any], tuple[Answer, Any]]
+
+
+def _ask_v2(model: ServedModel, body: Any, call: Call) -> Asked:
+    package = model.require_ready()
+    records = dialects.v2_records(body, model.input_names)
+    can_proba = package.task == "classification" and hasattr(package.estimator, "predict_proba")
+    wanted = dialects.v2_requested_outputs(body, package.label, can_proba)
+    return Asked(records, proba=dialects.PROBABILITIES in wanted, pred=package.label in wanted, context=body)
+
+
+def _reply_v2(model: ServedModel, call: Call, asked: Asked, predictions: Any, probabilities: Any) -> tuple[Answer, Any]:
+    package, body = model.require_ready(), asked.context
+    kind = (package.signature.get("outputs") or [{"type": "string"}])[0]["type"]
+    answer_id = call.request_id
+    if isinstance(body.get("id"), str) and body["id"]:
+        answer_id = body["id"]  # the protocol's own id is echoed: the client knows it
+        if _header_safe(answer_id):  # and names the request in the header, the log and feedback
+            call.request_id = answer_id
+    answer_body = dialects.v2_response(
+        model=model.name,
+        version=model.version,
+        request_id=answer_id,
+        label=package.label,
+        kind=kind,
+        predictions=predictions,
+        probabilities=probabilities,
+    )
+    return _answer(answer_body), predictions if probabilities is None else answer_body["outputs"]
+
+
+def _ask_tf(model: ServedModel, body: Any, call: Call) -> Asked:
+    model.require_ready()
+    return Asked(dialects.tf_records(body, model.input_names))
+
+
+def _ask_mlflow(model: ServedModel, body: Any, call: Call) -> Asked:
+    if isinstance(body, dialects.CsvBody):
+        return Asked(dialects.csv_records(body, model.require_ready().signature["inputs"]))
+    model.require_ready()
+    return Asked(dialects.mlflow_records(body, model.input_names))
+
+
+def _reply_predictions(
+    model: ServedModel, call: Call, asked: Asked, predictions: Any, probabilities: Any
+) -> tuple[Answer, Any]:
+    return _answer({"predictions": predictions}), predictions
+
+
+V2 = Dialect("v2", _ask_v2, _reply_v2)
+TF_SERVING = Dialect("tfserving", _ask_tf, _reply_predictions)
+MLFLOW = Dialect("mlflow", _ask_mlflow, _reply_predictions)
 
 
 class InferenceServer:
@@ -92,14 +165,22 @@ class InferenceServer:
 
     # -- the one predict path ------------------------------------------------------------------------------
 
+    def _batched(self, model: ServedModel, records: Any, *, proba: bool, pred: bool) -> asyncio.Future[Any] | None:
+        """The micro-batcher's future for a plain prediction of a few records; None for any other work."""
+        if not pred or proba or not 0 < len(records) <= self.options.max_batch_rows:
+            return None
+        package = model.require_ready()
+        # checked here, per request: a bad record is this request's 422 and never enters a shared batch
+        return self._batcher(model, package).submit(package.check_inputs(records))
+
     async def _predict(
         self, model: ServedModel, records: list[dict[str, Any]], *, proba: bool, pred: bool = True
     ) -> tuple[list[Any] | None, list[dict[str, float]] | None]:
+        batched = self._batched(model, records, proba=proba, pred=pred)
+        if batched is not None:
+            return await batched, None
         package = model.require_ready()
         limit = self.options.max_batch_rows
-        if pred and not proba and 0 < len(records) <= limit:
-            # checked here, per request: a bad record is this request's 422 and never enters a shared batch
-            return await self._batcher(model, package).predict(package.check_inputs(records)), None
 
         def work() -> tuple[list[Any] | None, list[dict[str, float]] | None]:
             return (package.predict(records) if pred else None, package.predict_proba(records) if proba else None)
@@ -121,7 +202,7 @@ class InferenceServer:
             )
         return batcher
 
-    async def _handle(self, call: Call, protocol: str, answer: Answering) -> Answer:
+    async def _handle(self, call: Call, dialect: Dialect) -> Answer:
         """Time, count and answer one prediction request; every exception becomes its row of the error table."""
         started = time.perf_counter()
         model_label = version_label = route = ""
@@ -132,14 +213,23 @@ class InferenceServer:
             model = self._model(call.params, call.headers)
             model_label, version_label, route = model.name, model.version, model.source.route
             body = await read_json(call.headers, call.receive, self.options, self.deadlines)
-            response, records, outputs = await answer(model, body, call)
+            asked = dialect.ask(model, body, call)
+            batched = self._batched(model, asked.records, proba=asked.proba, pred=asked.pred)
+            if batched is not None:
+                predictions, probabilities = await batched, None
+            else:
+                predictions, probabilities = await self._predict(
+                    model, asked.records, proba=asked.proba, pred=asked.pred
+                )
+            records = asked.records  # only now: a rejected request is logged with its inputs null (docs)
+            response, outputs = dialect.reply(model, call, asked, predictions, probabilities)
             if (
                 route == "primary"
                 and model.name in self.traffic.shadows
                 and self.traffic.shadows[model.name].to_canary()
             ):
                 name, request_id, mirrored = model.name, call.request_id, records
-                response.after = lambda: self._shadow(name, request_id, protocol, mirrored)
+                response.after = lambda: self._shadow(name, request_id, dialect.name, mirrored)
         except Exception as exc:
             outputs = error_body(exc)
             response = Answer(status_for(exc), orjson.dumps(outputs))
@@ -149,11 +239,11 @@ class InferenceServer:
         if model_label:  # errors too: a client (and a test) can tell which version failed it
             headers.append((b"x-model-version", version_label.encode("latin-1")))
             headers.append((b"x-modelyard-route", route.encode("latin-1")))
-        self.metrics.observe(model_label, version_label, protocol, response.status, elapsed)
+        self.metrics.observe(model_label, version_label, dialect.name, response.status, elapsed)
         if model_label and self.counts_traffic:
             self.traffic.count(model_label, version_label, response.status, elapsed, outputs)
         if self.log is not None and model_label:
-            self.log.record(call.request_id, model_label, version_label, route, protocol,
+            self.log.record(call.request_id, model_label, version_label, route, dialect.name,
                             response.status, elapsed, records, outputs)  # fmt: skip
         return response
 
@@ -194,33 +284,8 @@ class InferenceServer:
 
     # -- Open Inference Protocol ---------------------------------------------------------------------------
 
-    async def v2_infer(self, call: Call) -> Answer:
-        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
-            package = model.require_ready()
-            records = dialects.v2_records(body, model.input_names)
-            can_proba = package.task == "classification" and hasattr(package.estimator, "predict_proba")
-            wanted = dialects.v2_requested_outputs(body, package.label, can_proba)
-            predictions, probabilities = await self._predict(
-                model, records, proba=dialects.PROBABILITIES in wanted, pred=package.label in wanted
-            )
-            kind = (package.signature.get("outputs") or [{"type": "string"}])[0]["type"]
-            answer_id = call.request_id
-            if isinstance(body.get("id"), str) and body["id"]:
-                answer_id = body["id"]  # the protocol's own id is echoed: the client knows it
-                if _header_safe(answer_id):  # and names the request in the header, the log and feedback
-                    call.request_id = answer_id
-            answer_body = dialects.v2_response(
-                model=model.name,
-                version=model.version,
-                request_id=answer_id,
-                label=package.label,
-                kind=kind,
-                predictions=predictions,
-                probabilities=probabilities,
-            )
-            return _answer(answer_body), records, predictions if probabilities is None else answer_body["outputs"]
-
-        return await self._handle(call, "v2", answer)
+    def v2_infer(self, call: Call) -> Awaitable[Answer]:
+        return self._handle(call, V2)
 
     async def v2_model_metadata(self, request: Request) -> Response:
         try:
@@ -262,26 +327,11 @@ class InferenceServer:
 
     # -- TF-Serving and MLflow -----------------------------------------------------------------------------
 
-    async def tf_predict(self, call: Call) -> Answer:
-        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
-            model.require_ready()
-            records = dialects.tf_records(body, model.input_names)
-            predictions, _ = await self._predict(model, records, proba=False)
-            return _answer({"predictions": predictions}), records, predictions
+    def tf_predict(self, call: Call) -> Awaitable[Answer]:
+        return self._handle(call, TF_SERVING)
 
-        return await self._handle(call, "tfserving", answer)
-
-    async def invocations(self, call: Call) -> Answer:
-        async def answer(model: ServedModel, body: Any, call: Call) -> tuple[Answer, Any, Any]:
-            inputs = model.require_ready().signature["inputs"]
-            if isinstance(body, dialects.CsvBody):
-                records = dialects.csv_records(body, inputs)
-            else:
-                records = dialects.mlflow_records(body, model.input_names)
-            predictions, _ = await self._predict(model, records, proba=False)
-            return _answer({"predictions": predictions}), records, predictions
-
-        return await self._handle(call, "mlflow", answer)
+    def invocations(self, call: Call) -> Awaitable[Answer]:
+        return self._handle(call, MLFLOW)
 
     async def feedback(self, request: Request) -> Response:
         """Ground-truth labels for earlier predictions, by request id; stored before the answer."""
