@@ -236,14 +236,17 @@ def _sliced(
     Slice histograms share the whole table's edges and are counted exactly.
     """
     source = scan.source
-    sql = passes.aggregate_sql(plan, source.sql, slices, known, percentiles=True)
+    sql = passes.aggregate_sql(plan, source.sql, slices, replace(known, whole=False), percentiles=True)
     grouped = _run(con, source, sql)
     if len(grouped) > MAX_SLICES:
         raise UsageError(
             f"slicing by {', '.join(slices)} gives {len(grouped)} slices, more than {MAX_SLICES}",
             hint="slice by columns with few distinct values",
         )
-    parts = {tuple(row[: len(slices)]): read_aggregates(row[len(slices) :], plan, known) for row in grouped}
+    parts = {
+        tuple(row[: len(slices)]): read_aggregates(row[len(slices) :], plan, replace(known, whole=False))
+        for row in grouped
+    }
     if known.listed or known.long:
         for row in _run(con, source, passes.listing_sql(plan, source.sql, slices, known)):
             part = parts.get(tuple(row[: len(slices)]))
@@ -275,7 +278,9 @@ def _whole_table(
         values = sample_values(con, numeric, scan.sample_table, scan.row_number, ranges.num_rows)
     shifts = {name: float(found.mean()) for name, found in values.items() if found.size}
     tell("pass 2/4: counts, ranges, moments")
-    whole, known = _aggregate(con, scan, plan, Known(non_finite(plan, ranges.low_high), shifts, top_k=top_k))
+    guarded = non_finite(plan, ranges.low_high)
+    finite = {name: low_high for name, low_high in ranges.low_high.items() if name not in guarded}
+    whole, known = _aggregate(con, scan, plan, Known(guarded, shifts, finite, top_k=top_k))
     known = replace(known, listed=whole.few_values(plan), long=whole.many_values(plan))
     if known.listed or known.long:
         tell("pass 3/4: values listed")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from modelyard.core.statistics import PERCENTILE_GRID
 from modelyard.data.readers import quote_identifier
@@ -95,10 +96,16 @@ class Known:
     ``shifts``: per column a value near its mean (the sample's): pass 1 sums squares of the distance to
     it, which is as stable as a running variance when the shift is that close and costs a third as much
     per row as ``stddev_samp`` (measured on the benchmark data: 0.19 -> 0.15 s for 19 columns).
+    ``ranges``: the finite minimum and maximum of the unguarded numeric columns, from the ranges query:
+    pass 1 takes them as they are (for the whole table; a slice needs its own), and does not count
+    zeros or negatives a range rules out (a column of ids or amounts above zero has neither).
     """
 
     guarded: frozenset[str] = frozenset()
     shifts: Mapping[str, float] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: Whether pass 1 may take ``ranges`` as the minimum and maximum (not for slices).
+    whole: bool = True
     #: Known after pass 1, from its approximate distinct counts: string columns with so few values that
     #: the listing pass lists them all (``histogram``), and those with too many to count, of which it
     #: takes only the lengths. The counting pass counts the values of the columns in between.
@@ -126,18 +133,19 @@ def _aggregates(index: int, column: Column, known: Known, percentiles: bool) -> 
         f = f"__f{index}" if guarded else v
         nan_inf = [f"count_if(isnan({v}))", f"count_if(isinf({v}))"] if guarded else ["0", "0"]
         shift = f"({f} - {known.shifts.get(column.name, 0.0)!r}::DOUBLE)"
-        found = [
+        low, high = known.ranges.get(column.name, (None, None)) if not guarded else (None, None)
+        given = known.whole and low is not None
+        return [
             f"count({v})",
-            f"min({f})",
-            f"max({f})",
+            "NULL" if given else f"min({f})",  # the reader puts the ranges query's values here
+            "NULL" if given else f"max({f})",
             f"sum({f})",
             f"sum({shift} * {shift})",
-            f"count_if({v} = 0)",
-            f"count_if({v} < 0)",
+            "0" if low is not None and (low > 0 or high < 0) else f"count_if({v} = 0)",
+            "0" if low is not None and low >= 0 else f"count_if({v} < 0)",
             *nan_inf,
             f"approx_quantile({f}, {grid()})" if percentiles else "NULL",
         ]
-        return found
     if column.type == "string":
         return [f"count(__s{index})", f"approx_count_distinct(__s{index})"]
     if column.type == "bool":
