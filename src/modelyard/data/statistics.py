@@ -27,6 +27,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -256,19 +257,53 @@ def _sliced(
     return {_slice_label(slices, key): build(plan, part, edges, None) for key, part in parts.items()}
 
 
+@dataclass
+class _FromSample:
+    """What NumPy makes of the sample once pass 1 gave the histogram ranges: percentiles and histograms."""
+
+    percentiles: dict[str, list[float] | None]
+    histograms: dict[str, list[int]]
+    estimated: set[str]
+
+    def into(self, whole: Partial) -> None:
+        for name, found in self.percentiles.items():
+            whole.raw[name][PERCENTILES] = found
+        whole.histograms.update(self.histograms)
+        whole.estimated |= self.estimated
+
+
+def _from_sample(
+    values: dict[str, np.ndarray], edges: dict[str, tuple[float, float]], finite: dict[str, int]
+) -> _FromSample:
+    found = _FromSample({name: percentiles_of(sampled) for name, sampled in values.items()}, {}, set())
+    for name, (low, high) in edges.items():
+        found.histograms[name] = histogram_of(values[name], low, high, finite[name])
+        if values[name].size < finite[name]:
+            found.estimated.add(name)
+    return found
+
+
+def _sample_serves(sampled: np.ndarray | None, finite: int) -> bool:
+    """Whether the sample buckets a column's histogram: it holds all of it, or enough of it to estimate."""
+    return sampled is not None and (sampled.size == finite or sampled.size >= MIN_SAMPLED_FOR_HISTOGRAM)
+
+
 def _whole_table(
-    con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], top_k: int, tell: Progress
-) -> tuple[Partial, Known, dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+    con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], top_k: int, tell: Progress, pool: Executor
+) -> tuple[Partial, Known, dict[str, tuple[float, float]], dict[str, tuple[float, float]], Future[_FromSample]]:
     """The ranges query, the percentile sample, pass 1 and the listing pass: all but the counting pass.
 
     Returns the statistics so far, what the passes were told, every numeric column's histogram range,
-    and the ranges whose histograms are left to the counting pass (columns the sample barely saw); the
-    others are bucketed from the sample (exact when it holds every row, see :func:`.histogram_of`).
+    the ranges whose histograms are left to the counting pass (columns the sample barely saw), and the
+    percentiles and other histograms, which NumPy computes from the sample in ``pool`` (one core) while
+    DuckDB runs the listing and counting passes (exact when the sample holds every row, see
+    :func:`.histogram_of`): measured on the benchmark's Parquet file, 0.57 -> 0.54 s in all, as the
+    passes' merges leave a core idle.
 
     The order is chosen so that each step tells the next what makes it cheaper: the ranges give the
-    row count (the sample's rate) and the guarded columns; the sample gives the shift of every
-    variance; pass 1's approximate distinct counts say which string columns to list, count or only
-    measure.
+    row count (the sample's rate), the guarded columns, the minimum and maximum; the sample gives the
+    shift of every variance; pass 1's approximate distinct counts say which string columns to list,
+    count or only measure.
     """
     ranges = _ranges(con, scan, plan)
     numeric = [c for c in plan if c.type in NUMERIC and ranges.low_high[c.name][0] is not None]
@@ -282,24 +317,16 @@ def _whole_table(
     finite = {name: low_high for name, low_high in ranges.low_high.items() if name not in guarded}
     whole, known = _aggregate(con, scan, plan, Known(guarded, shifts, finite, top_k=top_k))
     known = replace(known, listed=whole.few_values(plan), long=whole.many_values(plan))
+    edges = edges_of(plan, whole)
+    counts = {name: finite_count(whole.counts[name], whole.raw[name]) for name in edges}
+    sampled = {name: edge for name, edge in edges.items() if _sample_serves(values.get(name), counts[name])}
+    pending = pool.submit(_from_sample, values, sampled, counts)
     if known.listed or known.long:
         tell("pass 3/4: values listed")
-        read_listing(
-            _run(con, scan.source, passes.listing_sql(plan, scan.source.sql, [], known))[0], plan, known, whole
-        )
-    for name, found in values.items():
-        whole.raw[name][PERCENTILES] = percentiles_of(found)
-    edges = edges_of(plan, whole)
-    left = {}
-    for name, (low, high) in edges.items():
-        sampled, finite = values.get(name), finite_count(whole.counts[name], whole.raw[name])
-        if sampled is not None and (sampled.size == finite or sampled.size >= MIN_SAMPLED_FOR_HISTOGRAM):
-            whole.histograms[name] = histogram_of(sampled, low, high, finite)
-            if sampled.size < finite:
-                whole.estimated.add(name)
-        else:
-            left[name] = (low, high)  # too few values sampled: counted exactly in the counting pass
-    return whole, known, edges, left
+        listing = passes.listing_sql(plan, scan.source.sql, [], known)
+        read_listing(_run(con, scan.source, listing)[0], plan, known, whole)
+    left = {name: edge for name, edge in edges.items() if name not in sampled}  # too few values sampled
+    return whole, known, edges, left, pending
 
 
 def compute_statistics(
@@ -339,11 +366,13 @@ def compute_statistics(
                     raise UsageError(
                         f"cannot slice by '{name}': no such column", hint=did_you_mean(name, [c.name for c in plan])
                     )
-            whole, known, edges, left = _whole_table(con, scan, plan, top_k, tell)
-            sets = count_sets(plan, [whole], left, known)
-            if sets:
-                tell("pass 4/4: values counted")
-                _count(con, scan, sets, {(): whole}, [], top_k)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                whole, known, edges, left, pending = _whole_table(con, scan, plan, top_k, tell, pool)
+                sets = count_sets(plan, [whole], left, known)
+                if sets:
+                    tell("pass 4/4: values counted")
+                    _count(con, scan, sets, {(): whole}, [], top_k)
+                pending.result().into(whole)
             stamps = [c for c in plan if c.type == "timestamp"]
             if stamps and whole.num_rows:
                 tell("timestamps: largest gap")
