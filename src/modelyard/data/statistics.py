@@ -24,6 +24,7 @@ makes naive profilers slow on wide tables. Nothing is ever loaded into pandas.
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -85,6 +86,8 @@ MAX_SLICES = 1_000
 STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024
 #: The names under which the staged Arrow table and its percentile sample are registered.
 _STAGED, _SAMPLE = "__modelyard_staged", "__modelyard_sample"
+#: In the temp catalog, whatever database a query input made current (``USE``).
+_TABLE = "temp.main.__modelyard_staged_table"
 
 Progress = Callable[[str], None]
 
@@ -125,10 +128,11 @@ def _staged(con: duckdb.DuckDBPyConnection, source: Source, tell: Progress) -> I
     Parsing text is most of the cost of a pass over CSV; paying it once and scanning columns afterwards
     is much cheaper than parsing for every pass. The parse is also where a broken file is found, with
     its line and column (see ``run_checked``); a query is run once, so every pass sees the same rows.
-    Inputs up to ``STAGE_IN_MEMORY_BYTES`` become an Arrow table that DuckDB scans in place (measured
+    CSV up to ``STAGE_IN_MEMORY_BYTES`` becomes an Arrow table that DuckDB scans in place (measured
     on the benchmark CSV: 0.81 s to read, against 1.17 s for a temporary table, which orders and
     compresses what it stores, and it scans faster); the percentile sample is then taken from it by
-    position. Larger inputs go to a private Parquet file, so memory stays bounded. Either is released
+    position. JSON Lines and query results go to a temporary table (their types survive it), larger text
+    inputs to a private Parquet file, so memory stays bounded. Each is released
     on exit. Parquet is scanned where it is: its ``file_row_number`` numbers the rows for the sample.
     """
     names = {name for name, _ in source_columns(con, source)}
@@ -144,19 +148,24 @@ def _staged(con: duckdb.DuckDBPyConnection, source: Source, tell: Progress) -> I
             table = replace(source, format="table", sql=f"read_parquet({staging})")
             yield _Scan(table, f"read_parquet({staging}, file_row_number=true)", "file_row_number")
             return
+        if source.format != "csv":
+            # JSON Lines and query results can hold HUGEINT, UUID and other types that Arrow does not
+            # carry back unchanged (a HUGEINT returns as DECIMAL): a temporary table keeps them (and spills).
+            statement = f"CREATE OR REPLACE TEMP TABLE {_TABLE} AS SELECT * FROM {{}}"
+            if source.format == "query":
+                _run(con, source, statement.format(source.sql))
+            else:
+                run_checked(con, source, lambda src: statement.format(src.sql))
+            yield _Scan(replace(source, format="table", sql=_TABLE), _TABLE, "rowid")
+            return
         select = "SELECT * FROM {}"
-        if source.format == "query":
-            try:
-                staged = _to_arrow(con, select.format(source.sql))
-            except Exception as exc:
-                raise translate_error(exc, source) from None
-        else:
-            _, staged = run_checked(con, source, lambda src: select.format(src.sql), fetch=_to_arrow)
+        _, staged = run_checked(con, source, lambda src: select.format(src.sql), fetch=_to_arrow)
         con.register(_STAGED, staged)
         positions = con.execute(passes.positions_sql(staged.num_rows, sample_threshold(staged.num_rows)))
         con.register(_SAMPLE, staged.take(positions.fetchnumpy()["range"]))
         yield _Scan(replace(source, format="table", sql=_STAGED), _SAMPLE, None)
     finally:
+        con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
         for name in (_STAGED, _SAMPLE):
             with suppress(Exception):
                 con.unregister(name)
@@ -312,6 +321,9 @@ def _whole_table(
         tell("pass 1/4: sample")
         values = sample_values(con, numeric, scan.sample_table, scan.row_number, ranges.num_rows)
     shifts = {name: float(found.mean()) for name, found in values.items() if found.size}
+    for name, (low, high) in ranges.low_high.items():  # values but none sampled: the range's middle
+        if name not in shifts and low is not None and abs(float(low)) < math.inf and abs(float(high)) < math.inf:
+            shifts[name] = (float(low) + float(high)) / 2
     tell("pass 2/4: counts, ranges, moments")
     guarded = non_finite(plan, ranges.low_high)
     finite = {name: low_high for name, low_high in ranges.low_high.items() if name not in guarded}

@@ -92,7 +92,8 @@ def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> P
         if kind == "numeric":
             if known.whole and raw[LOW] is None and column.name in known.ranges and not known.guards(column):
                 raw[LOW], raw[HIGH] = known.ranges[column.name]
-            raw[MEAN], raw[STD] = _moments(finite_count(count, raw), raw, known, column)
+            if known.whole:  # slices read avg and stddev_samp as they are
+                raw[MEAN], raw[STD] = _moments(finite_count(count, raw), raw, known, column)
         elif kind == "bool":
             true = int(raw[0] or 0)
             raw = [_list_values(column.name, {"true": true, "false": count - true}, partial, known.top_k)]

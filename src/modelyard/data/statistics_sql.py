@@ -139,8 +139,9 @@ def _aggregates(index: int, column: Column, known: Known, percentiles: bool) -> 
             f"count({v})",
             "NULL" if given else f"min({f})",  # the reader puts the ranges query's values here
             "NULL" if given else f"max({f})",
-            f"sum({f})",
-            f"sum({shift} * {shift})",
+            f"sum({f})" if known.whole else f"avg({f})",
+            # a slice's mean can sit far from the table's shift: slices take the running variance
+            f"sum({shift} * {shift})" if known.whole else f"stddev_samp({f})",
             "0" if low is not None and (low > 0 or high < 0) else f"count_if({v} = 0)",
             "0" if low is not None and low >= 0 else f"count_if({v} < 0)",
             *nan_inf,
