@@ -82,7 +82,8 @@ __all__ = ["DEFAULT_TOP_K", "EXACT_DISTINCT_LIMIT", "HISTOGRAM_BUCKETS", "MAX_SL
 DEFAULT_TOP_K = 50
 #: More slices than this is almost always a mistake (slicing by an identifier), and each costs memory.
 MAX_SLICES = 1_000
-#: Text inputs up to this size are staged in a temporary table, larger ones in a Parquet file (memory).
+#: Text inputs up to this size are staged in memory (CSV as Arrow, JSON Lines in a temporary table),
+#: larger ones in a private Parquet file.
 STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024
 #: The names under which the staged Arrow table and its percentile sample are registered.
 _STAGED, _SAMPLE = "__modelyard_staged", "__modelyard_sample"
@@ -189,8 +190,8 @@ def _ranges(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column]) -> 
 def _aggregate(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], known: Known) -> tuple[Partial, Known]:
     """Pass 1 over the whole table, with what the ranges query and the sample told in advance.
 
-    Should the data show NaN or infinity that the ranges query did not (a file changed in between),
-    the pass runs again with those columns guarded, so moments never include them.
+    Should the data show NaN or infinity in a column whose minimum and maximum pass 1 computes itself
+    (guarded or all-null at the ranges query), the pass runs again with it guarded.
     """
     source = scan.source
     while True:
@@ -241,7 +242,7 @@ def _sliced(
     edges: dict[str, tuple[float, float]],
     top_k: int,
 ) -> dict[str, DatasetStatistics]:
-    """Passes 1 and 3 again, grouped by the slice columns; percentiles by t-digest (slice sizes are unknown).
+    """Passes 2 to 4 again, grouped by the slice columns; percentiles by t-digest (slice sizes are unknown).
 
     Slice histograms share the whole table's edges and are counted exactly.
     """

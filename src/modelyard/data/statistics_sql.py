@@ -250,7 +250,7 @@ class CountSet:
 
 
 def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int) -> str:
-    """Pass 3: the histogram buckets and value counts of ``sets`` in one ``GROUPING SETS`` scan.
+    """Pass 4: the histogram buckets and value counts of ``sets`` in one ``GROUPING SETS`` scan.
 
     Each row out is ``slice keys..., set index, numeric key, text key, count, distinct, min length,
     total length, max length``: all the rows of bucket sets, and for value sets the
