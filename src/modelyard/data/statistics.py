@@ -5,19 +5,20 @@
    (row count, min and max of the numeric columns: answered from a Parquet footer, or at memory speed)
    says which float columns hold NaN or infinity;
 1. a fixed-size sample of rows (see :mod:`.quantiles`): the percentiles of every numeric column, its
-   equal-width histogram (exact when the sample is the whole table), and its mean, the shift of pass 1's
-   variance;
+   equal-width histogram (exact when the sample is the whole table), and its mean, the shift of pass 2's
+   variance; then the probe, a few runs of rows that say which string columns are mostly distinct
+   ("varied": identifiers, keys, free text);
 2. one aggregate over every column at once: counts, ranges, sums and squared distances, zeros and
-   negatives per numeric column, an approximate distinct count per string, bool values, list sizes;
-3. the listing pass: every value of the string columns with at most ``LISTED_DISTINCT`` values (DuckDB's
-   ``histogram``) and the lengths of those with too many to count;
-4. ``GROUPING SETS`` counting the values of the string columns in between (exact top values, distinct
-   counts and lengths), and the buckets of any numeric column the sample barely saw;
-5. only when the table has timestamp columns: one sorted scan for the largest gap between values.
+   negatives per numeric column, bool values, list sizes, and the approximate distinct count and
+   lengths of the varied string columns;
+3. ``GROUPING SETS`` counting the values of every string column but those with more than
+   ``EXACT_DISTINCT_LIMIT`` values (exact top values, distinct counts and lengths), and the buckets of
+   any numeric column the sample barely saw;
+4. only when the table has timestamp columns: one sorted scan for the largest gap between values.
 
-Statistics by slice run passes 2 to 4 again with ``GROUP BY`` the slice columns (percentiles by
+Statistics by slice run passes 2 and 3 again with ``GROUP BY`` the slice columns (percentiles by
 t-digest there, since slice sizes are not known in advance; histograms counted exactly, with the whole
-table's edges so that they can be compared), so slicing costs three passes whatever the number of
+table's edges so that they can be compared), so slicing costs two passes whatever the number of
 slices. Going column by column (or slice by slice) would scan the file once per column, which is what
 makes naive profilers slow on wide tables. Nothing is ever loaded into pandas.
 """
@@ -58,6 +59,8 @@ from modelyard.data.statistics_parts import (
     HIGH,
     LOW,
     PERCENTILES,
+    PROBE_ROWS,
+    PROBE_WINDOWS,
     Partial,
     build,
     count_sets,
@@ -66,7 +69,7 @@ from modelyard.data.statistics_parts import (
     non_finite,
     read_aggregates,
     read_counts,
-    read_listing,
+    varied_columns,
 )
 from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, Column, CountSet, Known, slice_keys
 from modelyard.errors import UsageError, did_you_mean
@@ -109,6 +112,13 @@ class _Scan:
     #: (None: the table is the sample already, every row of it is read).
     sample_table: str
     row_number: str | None
+
+    def probe_table(self, num_rows: int) -> str:
+        """The rows of the probe: runs spread over the table, or the staged table's sample (spread already)."""
+        if self.row_number is None:
+            return self.sample_table
+        runs = passes.windows_sql(self.row_number, num_rows, PROBE_WINDOWS, PROBE_ROWS)
+        return f"(SELECT * FROM {self.sample_table} WHERE {runs})"
 
 
 def _size(source: Source) -> int:
@@ -187,8 +197,20 @@ def _ranges(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column]) -> 
     return _Ranges(int(row[0]), {c.name: (row[1 + 2 * i], row[2 + 2 * i]) for i, c in enumerate(numeric)})
 
 
+def _varied(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], num_rows: int) -> frozenset[str]:
+    """The probe: which string columns pass 2 estimates rather than leaves to the counting pass.
+
+    A table of at most ``EXACT_DISTINCT_LIMIT`` rows cannot have more values than that in any column:
+    every string column is counted, no probe needed.
+    """
+    strings = [c for c in plan if c.type == "string"]
+    if not strings or num_rows <= EXACT_DISTINCT_LIMIT:
+        return frozenset()
+    return varied_columns(plan, _run(con, scan.source, passes.probe_sql(strings, scan.probe_table(num_rows)))[0])
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], known: Known) -> tuple[Partial, Known]:
-    """Pass 1 over the whole table, with what the ranges query and the sample told in advance.
+    """Pass 2 over the whole table, with what the ranges query and the sample told in advance.
 
     Should the data show NaN or infinity in a column whose minimum and maximum pass 1 computes itself
     (guarded or all-null at the ranges query), the pass runs again with it guarded.
@@ -242,7 +264,7 @@ def _sliced(
     edges: dict[str, tuple[float, float]],
     top_k: int,
 ) -> dict[str, DatasetStatistics]:
-    """Passes 2 to 4 again, grouped by the slice columns; percentiles by t-digest (slice sizes are unknown).
+    """Passes 2 and 3 again, grouped by the slice columns; percentiles by t-digest (slice sizes are unknown).
 
     Slice histograms share the whole table's edges and are counted exactly.
     """
@@ -258,11 +280,6 @@ def _sliced(
         tuple(row[: len(slices)]): read_aggregates(row[len(slices) :], plan, replace(known, whole=False))
         for row in grouped
     }
-    if known.listed or known.long:
-        for row in _run(con, source, passes.listing_sql(plan, source.sql, slices, known)):
-            part = parts.get(tuple(row[: len(slices)]))
-            if part is not None:
-                read_listing(row[len(slices) :], plan, known, part)
     _count(con, scan, count_sets(plan, list(parts.values()), edges, known), parts, slices, top_k)
     return {_slice_label(slices, key): build(plan, part, edges, None) for key, part in parts.items()}
 
@@ -301,43 +318,38 @@ def _sample_serves(sampled: np.ndarray | None, finite: int) -> bool:
 def _whole_table(
     con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], top_k: int, tell: Progress, pool: Executor
 ) -> tuple[Partial, Known, dict[str, tuple[float, float]], dict[str, tuple[float, float]], Future[_FromSample]]:
-    """The ranges query, the percentile sample, pass 1 and the listing pass: all but the counting pass.
+    """The ranges query, the percentile sample, the probe and pass 2: all but the counting pass.
 
     Returns the statistics so far, what the passes were told, every numeric column's histogram range,
     the ranges whose histograms are left to the counting pass (columns the sample barely saw), and the
     percentiles and other histograms, which NumPy computes from the sample in ``pool`` (one core) while
-    DuckDB runs the listing and counting passes (exact when the sample holds every row, see
-    :func:`.histogram_of`): measured on the benchmark's Parquet file, 0.57 -> 0.54 s in all, as the
-    passes' merges leave a core idle.
+    DuckDB runs the counting pass (exact when the sample holds every row, see :func:`.histogram_of`),
+    as the pass's merges leave a core idle.
 
     The order is chosen so that each step tells the next what makes it cheaper: the ranges give the
     row count (the sample's rate), the guarded columns, the minimum and maximum; the sample gives the
-    shift of every variance; pass 1's approximate distinct counts say which string columns to list,
-    count or only measure.
+    shift of every variance; the probe which string columns need an approximate distinct count; pass
+    2's estimates which of those have too many values to count.
     """
     ranges = _ranges(con, scan, plan)
     numeric = [c for c in plan if c.type in NUMERIC and ranges.low_high[c.name][0] is not None]
     values: dict[str, np.ndarray] = {}
     if numeric:
-        tell("pass 1/4: sample")
+        tell("pass 1/3: sample")
         values = sample_values(con, numeric, scan.sample_table, scan.row_number, ranges.num_rows)
     shifts = {name: float(found.mean()) for name, found in values.items() if found.size}
     for name, (low, high) in ranges.low_high.items():  # values but none sampled: the range's middle
         if name not in shifts and low is not None and abs(float(low)) < math.inf and abs(float(high)) < math.inf:
             shifts[name] = (float(low) + float(high)) / 2
-    tell("pass 2/4: counts, ranges, moments")
+    varied = _varied(con, scan, plan, ranges.num_rows)
+    tell("pass 2/3: counts, ranges, moments")
     guarded = non_finite(plan, ranges.low_high)
     finite = {name: low_high for name, low_high in ranges.low_high.items() if name not in guarded}
-    whole, known = _aggregate(con, scan, plan, Known(guarded, shifts, finite, top_k=top_k))
-    known = replace(known, listed=whole.few_values(plan), long=whole.many_values(plan))
+    whole, known = _aggregate(con, scan, plan, Known(guarded, shifts, finite, varied=varied, top_k=top_k))
     edges = edges_of(plan, whole)
     counts = {name: finite_count(whole.counts[name], whole.raw[name]) for name in edges}
     sampled = {name: edge for name, edge in edges.items() if _sample_serves(values.get(name), counts[name])}
     pending = pool.submit(_from_sample, values, sampled, counts)
-    if known.listed or known.long:
-        tell("pass 3/4: values listed")
-        listing = passes.listing_sql(plan, scan.source.sql, [], known)
-        read_listing(_run(con, scan.source, listing)[0], plan, known, whole)
     left = {name: edge for name, edge in edges.items() if name not in sampled}  # too few values sampled
     return whole, known, edges, left, pending
 
@@ -383,7 +395,7 @@ def compute_statistics(
                 whole, known, edges, left, pending = _whole_table(con, scan, plan, top_k, tell, pool)
                 sets = count_sets(plan, [whole], left, known)
                 if sets:
-                    tell("pass 4/4: values counted")
+                    tell("pass 3/3: values counted")
                     _count(con, scan, sets, {(): whole}, [], top_k)
                 pending.result().into(whole)
             stamps = [c for c in plan if c.type == "timestamp"]

@@ -24,10 +24,10 @@ from modelyard.data.statistics_sql import HISTOGRAM_BUCKETS, NUMERIC, WIDTH, Col
 #: values: exact counting would need memory for every value, and the top of an identifier is noise.
 EXACT_DISTINCT_LIMIT = 100_000
 
-#: Up to this many (approximately) distinct values, a string column's values are listed by DuckDB's
-#: ``histogram`` in the listing pass, cheap for a few values and slow for many (measured: 0.05 s for
-#: eight columns of 4 to 300 values; 0.45 s for one of 90,000, which ``GROUP BY`` counts in 0.06 s).
-LISTED_DISTINCT = 1_000
+#: The probe (see ``statistics_sql.probe_sql``) reads this many runs of this many rows, spread over the
+#: table. A column is varied when more than ``1 / VARIED_SHARE`` of its probed values are distinct: a column of
+#: at most a thousand values cannot be (it shows at most a thousand of 16,384), an identifier always is.
+PROBE_WINDOWS, PROBE_ROWS, VARIED_SHARE = 4, 4_096, 8
 
 #: Positions in a numeric column's pass-1 values (see ``statistics_sql._aggregates``); ``read_aggregates``
 #: turns the sum and the sum of squares (positions 2 and 3) into the mean and the standard deviation.
@@ -64,20 +64,27 @@ class Partial:
     estimated: set[str] = field(default_factory=set)
     gaps: dict[str, float | None] = field(default_factory=dict)
 
-    def approx_distinct(self, name: str) -> int:
-        return int(self.raw[name][0] or 0)
+    def approx_distinct(self, name: str) -> int | None:
+        """Pass 1's estimate of a string column's distinct values (None: not estimated, it is counted)."""
+        found = self.raw[name][0]
+        return None if found is None else int(found)
 
     def is_exact(self, name: str) -> bool:
-        """Whether this group's values of a string/bool column are few enough to list (see EXACT_DISTINCT_LIMIT)."""
-        return self.approx_distinct(name) <= EXACT_DISTINCT_LIMIT
+        """Whether this group's values of a string/bool column are few enough to count (see EXACT_DISTINCT_LIMIT)."""
+        found = self.approx_distinct(name)
+        return found is None or found <= EXACT_DISTINCT_LIMIT
 
-    def few_values(self, plan: list[Column]) -> frozenset[str]:
-        """String columns the listing pass lists whole: at most ``LISTED_DISTINCT`` (approximately) distinct."""
-        return frozenset(c.name for c in plan if c.type == "string" and self.approx_distinct(c.name) <= LISTED_DISTINCT)
 
-    def many_values(self, plan: list[Column]) -> frozenset[str]:
-        """String columns too varied to count (above ``EXACT_DISTINCT_LIMIT``): only their lengths are taken."""
-        return frozenset(c.name for c in plan if c.type == "string" and not self.is_exact(c.name))
+def varied_columns(plan: list[Column], probe: tuple[Any, ...]) -> frozenset[str]:
+    """The string columns mostly distinct in the probe's row (a count and a distinct count per string column).
+
+    Only a matter of speed, never of the answer: a varied column gets an approximate distinct count in
+    pass 1 and is still counted exactly when that shows few enough values; any other column is counted
+    exactly, however many values it turns out to have.
+    """
+    strings = [c for c in plan if c.type == "string"]
+    found = zip(strings, probe[::2], probe[1::2], strict=True)
+    return frozenset(c.name for c, count, distinct in found if count and distinct * VARIED_SHARE > count)
 
 
 def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> Partial:
@@ -96,32 +103,16 @@ def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> P
                 raw[MEAN], raw[STD] = _moments(finite_count(count, raw), raw, known, column)
         elif kind == "bool":
             true = int(raw[0] or 0)
-            raw = [_list_values(column.name, {"true": true, "false": count - true}, partial, known.top_k)]
+            raw = [_bool_values(column.name, true, count - true, partial, known.top_k)]
+        elif raw[1] is not None:  # a varied string column: its lengths, measured by pass 1
+            partial.lengths[column.name] = _Lengths(int(raw[1]), int(raw[2]), int(raw[3]))
         partial.raw[column.name] = raw
     return partial
 
 
-def read_listing(row: tuple[Any, ...], plan: list[Column], known: Known, partial: Partial) -> None:
-    """One row of the listing pass (after the slice keys): maps of listed columns, lengths of long ones."""
-    values = iter(row)
-    for column in plan:
-        if column.name in known.listed:
-            distinct = _list_values(column.name, next(values) or {}, partial, known.top_k)
-            partial.raw[column.name] = [distinct]
-        elif column.name in known.long:
-            low, high, total = next(values), next(values), next(values)
-            if low is not None:
-                partial.lengths[column.name] = _Lengths(int(low), int(high), int(total))
-
-
-def _list_values(name: str, counts: dict[Any, Any], partial: Partial, top_k: int) -> int:
-    """A listed column's value counts (from ``histogram``) as top values, exact distinct count and lengths.
-
-    Ordered as the counting pass orders them: most frequent first, ties by value (code point order,
-    which is DuckDB's byte order of UTF-8).
-    """
-    found = ((str(value), int(count)) for value, count in counts.items())
-    pairs = sorted((pair for pair in found if pair[1]), key=lambda p: (-p[1], p[0]))
+def _bool_values(name: str, true: int, false: int, partial: Partial, top_k: int) -> int:
+    """A bool column's two counts as its top values (most frequent first, ties by value), lengths and distinct count."""
+    pairs = sorted(((value, count) for value, count in (("false", false), ("true", true)) if count), key=lambda p: -p[1])
     if pairs:
         sizes = [len(value) for value, _ in pairs]
         total = sum(size * count for size, (_, count) in zip(sizes, pairs, strict=True))
@@ -180,14 +171,14 @@ def count_sets(
     known: Known,
 ) -> list[CountSet]:
     """What the counting pass counts: buckets of the numeric columns in ``edges``, and the values of
-    every string column that the listing pass did not list but some group has few enough values to list."""
+    every string column that some group has few enough values of to count (see ``Partial.is_exact``)."""
     sets = []
     for column in plan:
         if column.name in edges:
             low, high = edges[column.name]
             width = (high - low) / HISTOGRAM_BUCKETS
             sets.append(CountSet("bucket", column, low, width, known.guards(column)))
-        elif column.type == "string" and column.name not in known.listed and _listable(column.name, parts):
+        elif column.type == "string" and _listable(column.name, parts):
             sets.append(CountSet("value", column))
     return sets
 
@@ -254,7 +245,7 @@ def _string(column: Column, partial: Partial) -> StringStats:
     exact = column.name in partial.top or count == 0
     seen = partial.lengths.get(column.name) or _Lengths()
     return StringStats(
-        distinct=partial.distinct.get(column.name, 0) if exact else partial.approx_distinct(column.name),
+        distinct=partial.distinct.get(column.name, 0) if exact else partial.approx_distinct(column.name) or 0,
         distinct_is_approximate=not exact,
         top=tuple(partial.top.get(column.name, ())),
         min_len=seen.low,

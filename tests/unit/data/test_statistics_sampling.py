@@ -107,30 +107,39 @@ def test_a_parquet_column_named_like_the_row_number_does_not_clash(write_parquet
     assert stats.column("file_row_number").numeric.percentiles[50] == 24.5
 
 
-def test_listed_and_counted_string_columns_get_the_same_statistics(
+def test_varied_and_counted_string_columns_get_the_same_statistics(
     write_parquet: Writer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # 1,500 values: above LISTED_DISTINCT, so the counting pass counts them; with the limit raised the
-    # listing pass lists them instead. Both must give the same top values (ties by value), distinct
-    # count and lengths; the bool column is counted in pass 1 either way.
+    # 1,500 values in 150,000 rows: the probe does not find s varied, so only the counting pass reads it;
+    # with every probed column taken as varied, pass 2 also estimates its distinct count and measures its
+    # lengths, and the counting pass still counts it. Both must give the same top values (ties by value),
+    # distinct count and lengths; the bool column is counted in pass 2 either way.
     query = (
         "SELECT 'v' || (range % 1500) || repeat('é', (range % 1500 % 7)::INTEGER) AS s, range % 3 = 0 AS b, "
-        "CASE WHEN range % 11 = 0 THEN NULL ELSE 'k' || (range % 5) END AS few FROM range(30000)"
+        "CASE WHEN range % 11 = 0 THEN NULL ELSE 'k' || (range % 5) END AS few FROM range(150000)"
     )
     path = write_parquet("strings.parquet", query)
     counted = compute_statistics(path, slice_by=["few"])
-    monkeypatch.setattr(statistics_parts, "LISTED_DISTINCT", 10_000)
-    listed = compute_statistics(path, slice_by=["few"])
-    assert counted.to_dict() == listed.to_dict()
-    s = listed.column("s").string
-    assert s.distinct == 1500 and not s.distinct_is_approximate and s.top[0][1] == 20
+    monkeypatch.setattr(statistics_parts, "VARIED_SHARE", 10**9)
+    varied = compute_statistics(path, slice_by=["few"])
+    assert counted.to_dict() == varied.to_dict()
+    s = varied.column("s").string
+    assert s.distinct == 1500 and not s.distinct_is_approximate and s.top[0][1] == 100
     assert [value for value, _ in s.top] == sorted(value for value, _ in s.top)  # all tied: ordered by value
     sizes = [1 + len(str(i)) + i % 7 for i in range(1500)]  # characters, not bytes: 'é' is one
     assert (s.min_len, s.max_len, s.mean_len) == (min(sizes), max(sizes), pytest.approx(sum(sizes) / 1500))
-    b = listed.column("b").string
-    assert b.distinct == 2 and dict(b.top) == {"false": 20000, "true": 10000}
-    few = listed.column("few")
-    assert few.missing == 30000 // 11 + 1 and few.string.distinct == 5
+    b = varied.column("b").string
+    assert b.distinct == 2 and dict(b.top) == {"false": 100000, "true": 50000}
+    few = varied.column("few")
+    assert few.missing == 150000 // 11 + 1 and few.string.distinct == 5
+
+
+def test_a_column_the_probe_misjudges_is_still_counted_exactly(write_parquet: Writer) -> None:
+    # 30,000 distinct values between rows 60,000 and 90,000, where no probe run reaches: the probe sees
+    # one value, so the column is counted (exactly) rather than estimated. Slower, never wrong.
+    query = "SELECT CASE WHEN range BETWEEN 60000 AND 89999 THEN 'id' || range ELSE 'a' END AS s FROM range(150000)"
+    s = compute_statistics(write_parquet("hidden.parquet", query)).column("s").string
+    assert (s.distinct, s.distinct_is_approximate, s.top[0]) == (30001, False, ("a", 120000))
 
 
 def test_an_all_false_bool_column_lists_one_value(write_parquet: Writer) -> None:
