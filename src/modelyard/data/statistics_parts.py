@@ -112,7 +112,8 @@ def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> P
 
 def _bool_values(name: str, true: int, false: int, partial: Partial, top_k: int) -> int:
     """A bool column's two counts as its top values (most frequent first, ties by value), lengths and distinct count."""
-    pairs = sorted(((value, count) for value, count in (("false", false), ("true", true)) if count), key=lambda p: -p[1])
+    found = (("false", false), ("true", true))  # in value order: the stable sort breaks ties by value
+    pairs = sorted(((value, count) for value, count in found if count), key=lambda pair: -pair[1])
     if pairs:
         sizes = [len(value) for value, _ in pairs]
         total = sum(size * count for size, (_, count) in zip(sizes, pairs, strict=True))
