@@ -146,3 +146,26 @@ def test_an_all_false_bool_column_lists_one_value(write_parquet: Writer) -> None
     stats = compute_statistics(write_parquet("f.parquet", "SELECT false AS b, NULL::BOOLEAN AS n FROM range(10)"))
     assert stats.column("b").string.top == (("false", 10),) and stats.column("b").string.distinct == 1
     assert stats.column("n").string.distinct == 0 and stats.column("n").missing == 10
+
+
+def test_every_input_kind_probes_its_own_rows_and_gets_the_same_string_statistics(tmp_path: Path) -> None:
+    # Above the exact limit, so each kind of input runs the probe over its own rows: Parquet row runs,
+    # the staged CSV's sample, the JSON Lines table's row ids. Whatever each probe sees, the answers agree.
+    import duckdb
+
+    query = (
+        "SELECT 'k' || range AS id, 'c' || (range % 5) AS few, "
+        "CASE WHEN range BETWEEN 20000 AND 49999 THEN 'h' || range ELSE 'a' END AS hidden FROM range(150000)"
+    )
+    paths = [tmp_path / "s.parquet", tmp_path / "s.csv", tmp_path / "s.jsonl"]
+    with duckdb.connect() as con:
+        for path, kind in zip(paths, ("parquet", "csv", "json"), strict=True):
+            con.execute(f"COPY ({query}) TO '{path}' (FORMAT {kind})")
+    found = [compute_statistics(path) for path in paths]
+    for stats in found:
+        assert stats.num_rows == 150000
+        identifiers = stats.column("id").string
+        assert identifiers.distinct_is_approximate and identifiers.top == () and identifiers.max_len == 7
+        assert stats.column("few").string.distinct == 5 and stats.column("few").string.top[0] == ("c0", 30000)
+        assert stats.column("hidden").string.distinct == 30001
+    assert found[1].columns == found[0].columns and found[2].columns == found[0].columns
