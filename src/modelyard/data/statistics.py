@@ -212,7 +212,7 @@ def _varied(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], num
 def _aggregate(con: duckdb.DuckDBPyConnection, scan: _Scan, plan: list[Column], known: Known) -> tuple[Partial, Known]:
     """Pass 2 over the whole table, with what the ranges query and the sample told in advance.
 
-    Should the data show NaN or infinity in a column whose minimum and maximum pass 1 computes itself
+    Should the data show NaN or infinity in a column whose minimum and maximum the aggregate pass computes itself
     (guarded or all-null at the ranges query), the pass runs again with it guarded.
     """
     source = scan.source
@@ -286,7 +286,7 @@ def _sliced(
 
 @dataclass
 class _FromSample:
-    """What NumPy makes of the sample once pass 1 gave the histogram ranges: percentiles and histograms."""
+    """What NumPy makes of the sample once the aggregate pass gave the histogram ranges: percentiles and histograms."""
 
     percentiles: dict[str, list[float] | None]
     histograms: dict[str, list[int]]

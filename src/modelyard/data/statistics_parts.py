@@ -1,6 +1,6 @@
 """Turning the rows of the statistics passes into :class:`DatasetStatistics`, one group at a time.
 
-A group is the whole table or one slice. Each pass fills part of a :class:`Partial` (pass 1 the counts
+A group is the whole table or one slice. Each pass fills part of a :class:`Partial` (the aggregate pass the counts
 and moments, the sample the percentiles, the counting pass histograms, values and lengths); ``build``
 turns a finished one into frozen statistics. Kept apart from the module that runs the passes so that
 both stay readable: this one knows the layout of the rows, that one the order of the passes.
@@ -31,7 +31,7 @@ EXACT_DISTINCT_LIMIT = 100_000
 #: 12,288), an identifier always is.
 PROBE_WINDOWS, PROBE_ROWS, VARIED_SHARE = 3, 4_096, 8
 
-#: Positions in a numeric column's pass-1 values (see ``statistics_sql._aggregates``); ``read_aggregates``
+#: Positions in a numeric column's aggregate-pass values (see ``statistics_sql._aggregates``); ``read_aggregates``
 #: turns the sum and the sum of squares (positions 2 and 3) into the mean and the standard deviation.
 LOW, HIGH, MEAN, STD, NAN, INF, PERCENTILES = 0, 1, 2, 3, 6, 7, 8
 
@@ -67,7 +67,7 @@ class Partial:
     gaps: dict[str, float | None] = field(default_factory=dict)
 
     def approx_distinct(self, name: str) -> int | None:
-        """Pass 1's estimate of a string column's distinct values (None: not estimated, it is counted)."""
+        """The aggregate pass's estimate of a string column's distinct values (None: not estimated, it is counted)."""
         found = self.raw[name][0]
         return None if found is None else int(found)
 
@@ -81,7 +81,7 @@ def varied_columns(plan: list[Column], probe: tuple[Any, ...]) -> frozenset[str]
     """The string columns mostly distinct in the probe's row (a count and a distinct count per string column).
 
     Only a matter of speed, never of the answer: a varied column gets an approximate distinct count in
-    pass 1 and is still counted exactly when that shows few enough values; any other column is counted
+    the aggregate pass and is still counted exactly when that shows few enough values; any other column is counted
     exactly, however many values it turns out to have.
     """
     strings = [c for c in plan if c.type == "string"]
@@ -106,7 +106,7 @@ def read_aggregates(row: tuple[Any, ...], plan: list[Column], known: Known) -> P
         elif kind == "bool":
             true = int(raw[0] or 0)
             raw = [_bool_values(column.name, true, count - true, partial, known.top_k)]
-        elif raw[1] is not None:  # a varied string column: its lengths, measured by pass 1
+        elif raw[1] is not None:  # a varied string column: its lengths, measured by the aggregate pass
             partial.lengths[column.name] = _Lengths(int(raw[1]), int(raw[2]), int(raw[3]))
         partial.raw[column.name] = raw
     return partial

@@ -91,27 +91,27 @@ def _projection(index: int, column: Column, guarded: bool) -> list[str]:
 
 @dataclass(frozen=True)
 class Known:
-    """What pass 1 is told about the numeric columns before it runs (from the ranges query and the sample).
+    """What the aggregate pass is told about the numeric columns before it runs (from the ranges query and the sample).
 
     ``guarded``: float columns holding NaN or infinity (moments over finite values only).
-    ``shifts``: per column a value near its mean (the sample's): pass 1 sums squares of the distance to
+    ``shifts``: per column a value near its mean (the sample's): the aggregate pass sums squares of the distance to
     it, which is as stable as a running variance when the shift is that close and costs a third as much
     per row as ``stddev_samp`` (measured on the benchmark data: 0.19 -> 0.15 s for 19 columns).
     ``ranges``: the finite minimum and maximum of the unguarded numeric columns, from the ranges query:
-    pass 1 takes them as they are (for the whole table; a slice needs its own), and does not count
+    the aggregate pass takes them as they are (for the whole table; a slice needs its own), and does not count
     zeros or negatives a range rules out (a column of ids or amounts above zero has neither).
     """
 
     guarded: frozenset[str] = frozenset()
     shifts: Mapping[str, float] = field(default_factory=dict)
     ranges: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
-    #: Whether pass 1 may take ``ranges`` as the minimum and maximum (not for slices).
+    #: Whether the aggregate pass may take ``ranges`` as the minimum and maximum (not for slices).
     whole: bool = True
-    #: Known before pass 1, from the probe (see :func:`probe_sql`): string columns whose values were
-    #: mostly distinct there. Pass 1 estimates their distinct count and measures their lengths; those
+    #: Known before the aggregate pass, from the probe (see :func:`probe_sql`): string columns whose values were
+    #: mostly distinct there. The aggregate pass estimates their distinct count and measures their lengths; those
     #: it estimates above the exact limit are not counted, the others are counted like any column.
     varied: frozenset[str] = frozenset()
-    #: How many most frequent values are kept (of a bool column, whose two counts pass 1 takes).
+    #: How many most frequent values are kept (of a bool column, whose two counts the aggregate pass takes).
     top_k: int = 50
 
     def guards(self, column: Column) -> bool:
@@ -161,7 +161,7 @@ def _aggregates(index: int, column: Column, known: Known, percentiles: bool) -> 
 
 
 def kind_of(column: Column) -> str | None:
-    """How pass 1 summarises a column; ``WIDTH`` says how many values follow its count."""
+    """How the aggregate pass summarises a column; ``WIDTH`` says how many values follow its count."""
     if column.type in NUMERIC:
         return "numeric"
     if column.type in ("string", "bool"):
@@ -178,21 +178,21 @@ def slice_keys(slice_by: list[str]) -> list[str]:
 
 
 def ranges_sql(columns: list[Column], table_sql: str) -> str:
-    """``count(*)`` and the minimum and maximum of each numeric column, before pass 1.
+    """``count(*)`` and the minimum and maximum of each numeric column, before the aggregate pass.
 
     Cheap: DuckDB answers it from a Parquet file's footer statistics when they are complete, and an
     in-memory staged table is scanned at memory speed. NaN sorts above every number, so a float
-    column holding NaN or infinity shows it here, before pass 1 needs to know.
+    column holding NaN or infinity shows it here, before the aggregate pass needs to know.
     """
     parts = ["count(*)"] + [f"min({c.value}), max({c.value})" for c in columns]
     return f"SELECT {', '.join(parts)} FROM {table_sql}"
 
 
 def probe_sql(columns: list[Column], table_sql: str) -> str:
-    """The probe, before pass 1: the count and approximate distinct count of each string column in a few rows.
+    """The probe, before the aggregate pass: each string column's count and approximate distinct count in a few rows.
 
-    Which string columns are too varied to count exactly decides what pass 1 computes for them; an
-    approximate distinct count over every row of every string column cost pass 1 as much as all its
+    Which string columns are too varied to count exactly decides what the aggregate pass computes for
+    them; an approximate distinct count over every row of every string column cost that pass as much as all its
     numeric moments (measured: 0.07 s of 0.19 s on the benchmark data), while a few windows of rows
     say the same for a hundredth of it.
     """
@@ -219,7 +219,7 @@ def aggregate_sql(
     *,
     percentiles: bool = False,
 ) -> str:
-    """Pass 1: ``count(*)`` then, per column, its count and ``WIDTH[kind]`` values; a row per slice.
+    """The aggregate pass: ``count(*)`` then, per column, its count and ``WIDTH[kind]`` values; a row per slice.
 
     ``percentiles`` adds a t-digest per numeric column (used by slices, whose sizes are not known in
     advance; the whole table's percentiles come from a sample, see :mod:`.quantiles`).
@@ -256,7 +256,7 @@ class CountSet:
 
 
 def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int) -> str:
-    """Pass 4: the histogram buckets and value counts of ``sets`` in one ``GROUPING SETS`` scan.
+    """The counting pass: the histogram buckets and value counts of ``sets`` in one ``GROUPING SETS`` scan.
 
     Each row out is ``slice keys..., set index, numeric key, text key, count, distinct, min length,
     total length, max length``: all the rows of bucket sets, and for value sets the
