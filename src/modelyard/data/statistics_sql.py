@@ -200,14 +200,19 @@ def probe_sql(columns: list[Column], table_sql: str) -> str:
     return f"SELECT {', '.join(parts)} FROM {table_sql}"
 
 
+def window_starts(num_rows: int, windows: int, rows: int) -> list[int]:
+    """Where the probe's ``windows`` runs of ``rows`` rows start: the first and last rows, and evenly between."""
+    last = max(num_rows - rows, 0)
+    return sorted({last * i // max(windows - 1, 1) for i in range(windows)})
+
+
 def windows_sql(row_number: str, num_rows: int, windows: int, rows: int) -> str:
-    """A condition keeping ``windows`` runs of ``rows`` consecutive rows spread evenly over the table.
+    """A condition keeping the rows of the probe's runs (see :func:`window_starts`), by their position.
 
     Runs rather than scattered rows: DuckDB skips the Parquet row groups (and the stored table's
     row groups) that a run does not reach, so the probe reads a few row groups, not the file.
     """
-    last = max(num_rows - rows, 0)
-    starts = sorted({last * i // max(windows - 1, 1) for i in range(windows)})
+    starts = window_starts(num_rows, windows, rows)
     return " OR ".join(f"{row_number} BETWEEN {a} AND {a + rows - 1}" for a in starts)
 
 

@@ -169,3 +169,30 @@ def test_every_input_kind_probes_its_own_rows_and_gets_the_same_string_statistic
         assert stats.column("few").string.distinct == 5 and stats.column("few").string.top[0] == ("c0", 30000)
         assert stats.column("hidden").string.distinct == 30001
     assert found[1].columns == found[0].columns and found[2].columns == found[0].columns
+
+
+def test_timestamps_and_dates_in_a_csv_are_sampled_like_their_parquet_copy(
+    write_parquet: Writer, tmp_path: Path
+) -> None:
+    # The staged CSV's sample keeps only the columns that can hold numbers: timestamps and dates among them.
+    query = (
+        "SELECT TIMESTAMP '2026-01-01' + INTERVAL (range * 7) SECOND AS ts, "
+        f"DATE '2000-01-01' + (range % 3000)::INTEGER AS d, 'k' || range AS id FROM range({BIG})"
+    )
+    parquet = compute_statistics(write_parquet("times.parquet", query))
+    csv_path = tmp_path / "times.csv"
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({query}) TO '{csv_path}' (HEADER)")
+    from_csv = compute_statistics(csv_path)
+    for name in ("ts", "d"):
+        x, y = parquet.column(name).numeric, from_csv.column(name).numeric
+        assert x.percentiles == y.percentiles and len(x.percentiles) == 101 and (x.min, x.max) == (y.min, y.max)
+
+
+def test_a_csv_of_strings_only_gets_its_statistics(tmp_path: Path) -> None:
+    path = tmp_path / "words.csv"
+    path.write_text("a,b\nx,y\nz,y\n")
+    stats = compute_statistics(path)
+    assert stats.column("a").string.distinct == 2 and stats.column("b").string.top == (("y", 2),)
