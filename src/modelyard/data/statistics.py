@@ -11,9 +11,10 @@
 2. one aggregate over every column at once: counts, ranges, sums and squared distances, zeros and
    negatives per numeric column, bool values, list sizes, and the approximate distinct count and
    lengths of the varied string columns;
-3. ``GROUPING SETS`` counting the values of every string column but those with more than
-   ``EXACT_DISTINCT_LIMIT`` values (exact top values, distinct counts and lengths), and the buckets of
-   any numeric column the sample barely saw;
+3. ``GROUPING SETS`` counting the values of every string column but the varied ones estimated above
+   ``EXACT_DISTINCT_LIMIT`` values (exact top values, distinct counts and lengths; a column estimated
+   above the limit here is reported like a varied one, approximately), and the buckets of any numeric
+   column the sample barely saw;
 4. only when the table has timestamp columns: one sorted scan for the largest gap between values.
 
 Statistics by slice run passes 2 and 3 again with ``GROUP BY`` the slice columns (percentiles by
@@ -90,8 +91,10 @@ MAX_SLICES = 1_000
 STAGE_IN_MEMORY_BYTES = 512 * 1024 * 1024
 #: The names under which the staged Arrow table, its percentile sample and its probe are registered.
 _STAGED, _SAMPLE, _PROBE = "__modelyard_staged", "__modelyard_sample", "__modelyard_probe"
-#: In the temp catalog, whatever database a query input made current (``USE``).
-_TABLE = "temp.main.__modelyard_staged_table"
+#: In the temp catalog, whatever database a query input made current (``USE``); the second one only for
+#: an input with a column named ``rowid``, numbered in the column ``_POSITION``.
+_TABLE, _NUMBERED = "temp.main.__modelyard_staged_table", "temp.main.__modelyard_numbered_table"
+_POSITION = "__modelyard_position"
 
 Progress = Callable[[str], None]
 
@@ -117,11 +120,17 @@ class _Scan:
     probe: str | None = None
 
     def probe_table(self, num_rows: int) -> str:
-        """The rows of the probe: runs spread over the table (see :func:`.window_starts`)."""
-        if self.probe is not None or self.row_number is None:
-            return self.probe or self.sample_table
+        """The rows of the probe: runs spread over the table (see :func:`.window_starts`).
+
+        At most the runs' rows: in a folder of Parquet files ``file_row_number`` starts again in every
+        file, so the runs match the first rows of many files; the limit keeps the probe as small.
+        """
+        if self.probe is not None:
+            return self.probe
+        if self.row_number is None:
+            raise AssertionError("a table without row numbers needs its probe staged")
         runs = passes.windows_sql(self.row_number, num_rows, PROBE_WINDOWS, PROBE_ROWS)
-        return f"(SELECT * FROM {self.sample_table} WHERE {runs})"
+        return f"(SELECT * FROM {self.sample_table} WHERE {runs} LIMIT {PROBE_WINDOWS * PROBE_ROWS})"
 
 
 def _size(source: Source) -> int:
@@ -178,7 +187,15 @@ def _staged(con: duckdb.DuckDBPyConnection, source: Source, tell: Progress) -> I
                 _run(con, source, statement.format(source.sql))
             else:
                 run_checked(con, source, lambda src: statement.format(src.sql))
-            yield _Scan(replace(source, format="table", sql=_TABLE), _TABLE, "rowid")
+            table = replace(source, format="table", sql=_TABLE)
+            if "rowid" not in {name for name, _ in source_columns(con, table)}:
+                yield _Scan(table, _TABLE, "rowid")
+                return
+            # A column named rowid hides DuckDB's row id: the rows are numbered in a column of their own.
+            numbered = f"SELECT *, row_number() OVER () - 1 AS {_POSITION} FROM {_TABLE}"
+            _run(con, source, f"CREATE OR REPLACE TEMP TABLE {_NUMBERED} AS {numbered}")
+            view = f"(SELECT * EXCLUDE ({_POSITION}) FROM {_NUMBERED})"
+            yield _Scan(replace(source, format="table", sql=view), _NUMBERED, _POSITION)
             return
         import pyarrow as pa
 
@@ -195,7 +212,8 @@ def _staged(con: duckdb.DuckDBPyConnection, source: Source, tell: Progress) -> I
         con.register(_PROBE, pa.concat_tables([staged.slice(start, PROBE_ROWS) for start in starts]))
         yield _Scan(replace(source, format="table", sql=_STAGED), _SAMPLE, None, _PROBE)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+        for table_name in (_TABLE, _NUMBERED):
+            con.execute(f"DROP TABLE IF EXISTS {table_name}")
         for name in (_STAGED, _SAMPLE, _PROBE):
             with suppress(Exception):
                 con.unregister(name)

@@ -150,7 +150,7 @@ def test_an_all_false_bool_column_lists_one_value(write_parquet: Writer) -> None
 
 def test_every_input_kind_probes_its_own_rows_and_gets_the_same_string_statistics(tmp_path: Path) -> None:
     # Above the exact limit, so each kind of input runs the probe over its own rows: Parquet row runs,
-    # the staged CSV's sample, the JSON Lines table's row ids. Whatever each probe sees, the answers agree.
+    # slices of the staged CSV's Arrow table, the JSON Lines table's row ids. Whatever each probe sees, the answers agree.
     import duckdb
 
     query = (
@@ -196,3 +196,43 @@ def test_a_csv_of_strings_only_gets_its_statistics(tmp_path: Path) -> None:
     path.write_text("a,b\nx,y\nz,y\n")
     stats = compute_statistics(path)
     assert stats.column("a").string.distinct == 2 and stats.column("b").string.top == (("y", 2),)
+
+
+@pytest.mark.parametrize("share", [0, 10**9])  # nothing varied / every probed column varied
+def test_the_probe_never_changes_the_answer_above_the_exact_limit(
+    write_parquet: Writer, monkeypatch: pytest.MonkeyPatch, share: int
+) -> None:
+    # 150,000 identifiers, also by slice (one slice of them, one of five values): estimated in the aggregate
+    # pass or counted and then estimated by the counting pass, they come out the same, approximate, no top.
+    query = (
+        "SELECT 'id' || range AS id, CASE WHEN range < 130000 THEN NULL ELSE 'small' END AS g, "
+        "CASE WHEN range < 130000 THEN 'id' || range ELSE 'v' || (range % 5) END AS mixed FROM range(150000)"
+    )
+    path = write_parquet("probe.parquet", query)
+    default = compute_statistics(path, slice_by=["g"], top_k=1)
+    monkeypatch.setattr(statistics_parts, "VARIED_SHARE", share)
+    assert compute_statistics(path, slice_by=["g"], top_k=1).to_dict() == default.to_dict()
+    identifiers = default.column("id").string
+    assert identifiers.distinct_is_approximate and identifiers.top == ()
+    assert default.slices["g=small"].column("mixed").string.top == (("v0", 4000),)
+    assert default.slices["g=NULL"].column("mixed").string.distinct_is_approximate
+
+
+def test_a_top_k_of_a_million_or_more_keeps_every_value(write_parquet: Writer) -> None:
+    path = write_parquet("tiny.parquet", "SELECT 'v' || (range % 3) AS s FROM range(10)")
+    assert compute_statistics(path, top_k=1_000_000).column("s").string.top == (("v0", 4), ("v1", 3), ("v2", 3))
+
+
+def test_a_column_named_rowid_does_not_stand_in_for_the_row_position(tmp_path: Path) -> None:
+    # In a temporary table a column named rowid hides DuckDB's row id, which numbers the rows for the
+    # sample and the probe: a constant one would leave the sample empty, a text one break the probe.
+    import duckdb
+
+    path = tmp_path / "rowid.jsonl"
+    query = f"SELECT 8 AS rowid, 'order-' || range AS key, range % 1000 AS x FROM range({BIG})"
+    with duckdb.connect() as con:
+        con.execute(f"COPY ({query}) TO '{path}' (FORMAT json)")
+    stats = compute_statistics(path)
+    x = stats.column("x").numeric
+    assert len(x.percentiles) == 101 and x.percentiles[50] == pytest.approx(500, abs=15)
+    assert stats.column("key").string.distinct_is_approximate and stats.column("rowid").numeric.min == 8
