@@ -118,19 +118,30 @@ class _Scan:
     #: The probe's rows as a table of their own (a staged Arrow table's runs, sliced without a copy);
     #: None: ``sample_table`` filtered by ``row_number``.
     probe: str | None = None
+    #: Whether ``row_number`` starts again in each of several files (a folder of Parquet files).
+    per_file: bool = False
 
     def probe_table(self, num_rows: int) -> str:
         """The rows of the probe: runs spread over the table (see :func:`.window_starts`).
 
-        At most the runs' rows: in a folder of Parquet files ``file_row_number`` starts again in every
-        file, so the runs match the first rows of many files; the limit keeps the probe as small.
+        In a folder of Parquet files ``file_row_number`` starts again in every file, so the runs match
+        the first rows of many files: a limit keeps the probe as small (only there: it costs a single
+        file's probe 0.01 s, as DuckDB then keeps the rows in order).
         """
         if self.probe is not None:
             return self.probe
         if self.row_number is None:
             raise AssertionError("a table without row numbers needs its probe staged")
         runs = passes.windows_sql(self.row_number, num_rows, PROBE_WINDOWS, PROBE_ROWS)
-        return f"(SELECT * FROM {self.sample_table} WHERE {runs} LIMIT {PROBE_WINDOWS * PROBE_ROWS})"
+        limit = f" LIMIT {PROBE_WINDOWS * PROBE_ROWS}" if self.per_file else ""
+        return f"(SELECT * FROM {self.sample_table} WHERE {runs}{limit})"
+
+
+def _is_folder(source: Source) -> bool:
+    try:
+        return source.path.is_dir()
+    except OSError:
+        return False
 
 
 def _size(source: Source) -> int:
@@ -168,7 +179,7 @@ def _staged(con: duckdb.DuckDBPyConnection, source: Source, tell: Progress) -> I
     """
     parquet = source.format == "parquet" and source.sql.endswith(")")
     if parquet and "file_row_number" not in {name for name, _ in source_columns(con, source)}:
-        yield _Scan(source, source.sql[:-1] + ", file_row_number=true)", "file_row_number")
+        yield _Scan(source, source.sql[:-1] + ", file_row_number=true)", "file_row_number", per_file=_is_folder(source))
         return
     folder = Path(tempfile.mkdtemp(prefix="modelyard-stats-"))
     try:
