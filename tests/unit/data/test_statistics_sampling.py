@@ -150,7 +150,8 @@ def test_an_all_false_bool_column_lists_one_value(write_parquet: Writer) -> None
 
 def test_every_input_kind_probes_its_own_rows_and_gets_the_same_string_statistics(tmp_path: Path) -> None:
     # Above the exact limit, so each kind of input runs the probe over its own rows: Parquet row runs,
-    # slices of the staged CSV's Arrow table, the JSON Lines table's row ids. Whatever each probe sees, the answers agree.
+    # slices of the staged CSV's Arrow table, the JSON Lines table's row ids. Whatever each probe sees,
+    # the answers agree.
     import duckdb
 
     query = (
