@@ -181,12 +181,12 @@ def count_sets(
             low, high = edges[column.name]
             width = (high - low) / HISTOGRAM_BUCKETS
             sets.append(CountSet("bucket", column, low, width, known.guards(column)))
-        elif column.type == "string" and _listable(column.name, parts):
+        elif column.type == "string" and _countable(column.name, parts):
             sets.append(CountSet("value", column))
     return sets
 
 
-def _listable(name: str, parts: list[Partial]) -> bool:
+def _countable(name: str, parts: list[Partial]) -> bool:
     return any(part.counts[name] and part.is_exact(name) for part in parts)
 
 

@@ -288,9 +288,10 @@ def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int
     # Outside its own set a grouping column is NULL, so coalesce picks the key of the row's set.
     number = f"coalesce({', '.join(numbers)})" if numbers else "NULL::DOUBLE"
     text = f"coalesce({', '.join(texts)})" if texts else "NULL::VARCHAR"
-    part = ", ".join([*k, "__set"])
-    keep = [*k, "__set", "__num", "__txt", "__n"]
-    same_group = " AND ".join(f"c.{name} IS NOT DISTINCT FROM s.{name}" for name in [*k, "__set"])
+    group = [*k, "__set"]
+    part = ", ".join(group)
+    keep = [*group, "__num", "__txt", "__n"]
+    same_group = " AND ".join(f"c.{name} IS NOT DISTINCT FROM s.{name}" for name in group)
     top = int(top_k)
     # DuckDB's max(x, n) takes n below a million; a larger top_k ranks every value.
     kth = f"list_min(max(__n, {top}))" if top < _MAX_N else "0"
@@ -310,7 +311,7 @@ def counts_sql(sets: list[CountSet], table_sql: str, keys: list[str], top_k: int
         ),
         ranked AS (
             SELECT {", ".join(f"c.{name}" for name in keep)}, __distinct, __min_len, __sum_len, __max_len, __approx,
-                   row_number() OVER (PARTITION BY {", ".join(f"c.{name}" for name in [*k, "__set"])}
+                   row_number() OVER (PARTITION BY {", ".join(f"c.{name}" for name in group)}
                                       ORDER BY c.__n DESC, c.__txt) AS __rank
             FROM kept c JOIN summary s ON {same_group}
             WHERE c.__txt IS NULL OR c.__n >= s.__kth
